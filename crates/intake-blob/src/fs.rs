@@ -40,7 +40,10 @@ impl FileStore {
     /// Opens (creating when needed) a store under `root`.
     pub async fn open(root: impl Into<PathBuf>) -> Result<FileStore, BlobError> {
         let root = root.into();
-        let store = FileStore { blobs: root.join("blobs"), staging: root.join("staging") };
+        let store = FileStore {
+            blobs: root.join("blobs"),
+            staging: root.join("staging"),
+        };
         let dirs = store.clone();
         tokio::task::spawn_blocking(move || dirs.create_dirs())
             .await
@@ -68,7 +71,11 @@ impl FileStore {
     }
 
     fn blob_path(&self, key: &str) -> Result<PathBuf, BlobError> {
-        if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if key.len() != 32
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             return Err(BlobError::InvalidKey(key.to_owned()));
         }
         Ok(self.blobs.join(&key[..2]).join(key))
@@ -277,7 +284,10 @@ mod tests {
         assert_eq!(read_all(&store, &key, None).await, data);
         assert_eq!(read_all(&store, &key, Some(10..20)).await, &data[10..20]);
         assert_eq!(staging_count(dir.path()), 0);
-        assert_eq!(store.keys_older_than(Duration::ZERO).await.unwrap(), vec![key.clone()]);
+        assert_eq!(
+            store.keys_older_than(Duration::ZERO).await.unwrap(),
+            vec![key.clone()]
+        );
         store.delete(&key).await.unwrap();
         store.delete(&key).await.unwrap();
         assert!(store.get(&key, None).await.is_err_and(|e| e.is_not_found()));
@@ -298,7 +308,13 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert_eq!(staging_count(dir.path()), 0);
-        assert!(store.keys_older_than(Duration::ZERO).await.unwrap().is_empty());
+        assert!(
+            store
+                .keys_older_than(Duration::ZERO)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[tokio::test]
@@ -306,7 +322,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
         for key in ["../../etc/passwd", "", "ABCDEF0123456789abcdef0123456789"] {
-            assert!(matches!(store.get(key, None).await, Err(BlobError::InvalidKey(_))));
+            assert!(matches!(
+                store.get(key, None).await,
+                Err(BlobError::InvalidKey(_))
+            ));
         }
     }
 
@@ -315,7 +334,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
         std::fs::write(dir.path().join("staging/left.part"), b"x").unwrap();
-        assert_eq!(store.sweep_staging(Duration::from_secs(3600)).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .sweep_staging(Duration::from_secs(3600))
+                .await
+                .unwrap(),
+            0
+        );
         assert_eq!(store.sweep_staging(Duration::ZERO).await.unwrap(), 1);
     }
 }

@@ -1,1 +1,96 @@
-//! todo
+//! The catalog: intake's record of tenants, credentials, projects, folders,
+//! uploads and files. It decides what is visible: a file exists once its row
+//! is committed, and a row is committed only after its bytes are durable.
+//!
+//! [`Catalog`] names domain operations, not queries, so that each engine
+//! makes them atomic its own way and no transaction type leaks upward.
+//! SQLite is the embedded default; PostgreSQL joins as a second
+//! implementation of the same trait.
+
+mod error;
+mod query;
+mod sqlite;
+
+pub use error::CatalogError;
+pub use query::{Cursor, FileQuery, Page};
+pub use sqlite::SqliteCatalog;
+
+use async_trait::async_trait;
+use intake_core::{ApiKey, DuplicateMode, FileRecord, Folder, Project, Tenant, Upload, User};
+
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+/// The outcome of [`Catalog::commit_upload`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed {
+    /// The files as stored, in request order. With [`DuplicateMode::Reuse`] a
+    /// file may be an existing one; its `upload_id` then differs.
+    pub files: Vec<FileRecord>,
+    /// Blob keys the caller wrote but that the catalog did not keep, because
+    /// the tenant already had the same bytes. The caller deletes them.
+    pub unused_blobs: Vec<String>,
+}
+
+#[async_trait]
+pub trait Catalog: Send + Sync + 'static {
+    /// Checks that the catalog answers (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+
+    // Tenants. Slugs are unique.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
+    async fn tenant(&self, id: &str) -> Result<Tenant>;
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Tenant>;
+    async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+
+    // Projects, found by id or by slug within their tenant.
+    async fn create_project(&self, project: &Project) -> Result<()>;
+    async fn project(&self, tenant_id: &str, id_or_slug: &str) -> Result<Project>;
+    async fn list_projects(&self, tenant_id: &str) -> Result<Vec<Project>>;
+    /// Stores the project's name and policy.
+    async fn update_project(&self, project: &Project) -> Result<()>;
+    /// Refuses (`Conflict`) while the project has files or folders.
+    async fn delete_project(&self, tenant_id: &str, project_id: &str) -> Result<()>;
+
+    // Folders: ids count from 1 per project; 0 is the root.
+    /// Creates a folder under `parent_id` (0 or an existing folder).
+    async fn create_folder(&self, project_id: &str, parent_id: i64, name: &str) -> Result<Folder>;
+    async fn folder(&self, project_id: &str, id: i64) -> Result<Folder>;
+    /// The folder's direct children, or every folder of the project.
+    async fn list_folders(&self, project_id: &str, parent_id: Option<i64>) -> Result<Vec<Folder>>;
+    /// Refuses (`Conflict`) while the folder holds files or folders.
+    async fn delete_folder(&self, project_id: &str, id: i64) -> Result<()>;
+
+    // Credentials. Secrets are stored hashed: API keys by SHA-256 of the
+    // token, passwords as argon2 PHC strings (hashed by the caller).
+    async fn create_api_key(&self, key: &ApiKey, token_hash: &str) -> Result<()>;
+    /// The key with this token hash, revoked or not.
+    async fn api_key_by_hash(&self, token_hash: &str) -> Result<ApiKey>;
+    async fn list_api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKey>>;
+    async fn revoke_api_key(&self, tenant_id: &str, id: &str) -> Result<ApiKey>;
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<()>;
+    /// The user and their password hash.
+    async fn user_by_name(&self, tenant_id: &str, username: &str) -> Result<(User, String)>;
+    async fn list_users(&self, tenant_id: &str) -> Result<Vec<User>>;
+    async fn delete_user(&self, tenant_id: &str, id: &str) -> Result<()>;
+
+    // Files.
+    /// Records an upload and its files in one transaction, after their blobs
+    /// are durable. Applies the duplicate rule atomically: with `Reject`, a
+    /// file whose SHA-256 the project already holds fails the whole upload
+    /// with [`CatalogError::Duplicate`]; with `Reuse` the existing file is
+    /// answered instead. Blobs are shared per tenant by SHA-256.
+    async fn commit_upload(
+        &self,
+        upload: &Upload,
+        files: Vec<FileRecord>,
+        duplicates: DuplicateMode,
+    ) -> Result<Committed>;
+    async fn file(&self, tenant_id: &str, id: &str) -> Result<FileRecord>;
+    async fn upload(&self, tenant_id: &str, id: &str) -> Result<(Upload, Vec<FileRecord>)>;
+    async fn list_files(&self, tenant_id: &str, query: &FileQuery) -> Result<Page<FileRecord>>;
+    /// Removes the file. Returns the blob key to delete from the store when
+    /// no other file of the tenant shares it.
+    async fn delete_file(&self, tenant_id: &str, id: &str) -> Result<Option<String>>;
+    /// Whether any file refers to the blob (for the orphan sweep).
+    async fn blob_in_use(&self, key: &str) -> Result<bool>;
+}

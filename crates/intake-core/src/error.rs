@@ -25,7 +25,9 @@ pub enum ErrorKind {
 
 /// Why a file was refused or ended `rejected`. The seed dialects turn these
 /// into their own error tables, so the strings are a contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     Format,
@@ -77,7 +79,13 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Error {
-        Error { kind, code, message: message.into(), reason: None, existing_file: None }
+        Error {
+            kind,
+            code,
+            message: message.into(),
+            reason: None,
+            existing_file: None,
+        }
     }
 
     pub fn with_reason(mut self, reason: Reason) -> Error {
@@ -90,7 +98,11 @@ impl Error {
     }
 
     pub fn not_found(what: &str) -> Error {
-        Error::new(ErrorKind::NotFound, "not_found", format!("{what} not found"))
+        Error::new(
+            ErrorKind::NotFound,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Error {
@@ -123,8 +135,11 @@ impl Error {
     }
 
     pub fn duplicate(existing_file: &str) -> Error {
-        let mut e = Error::conflict("duplicate", "an identical file already exists in this project")
-            .with_reason(Reason::Duplicate);
+        let mut e = Error::conflict(
+            "duplicate",
+            "an identical file already exists in this project",
+        )
+        .with_reason(Reason::Duplicate);
         e.existing_file = Some(existing_file.to_owned());
         e
     }

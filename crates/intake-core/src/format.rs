@@ -38,7 +38,12 @@ pub enum Format {
 const TABLE: &[(Format, &str, &str, &[&str])] = &[
     (Format::Pdf, "pdf", "application/pdf", &["pdf"]),
     (Format::Png, "png", "image/png", &["png"]),
-    (Format::Jpeg, "jpeg", "image/jpeg", &["jpg", "jpeg", "jpe", "jfif"]),
+    (
+        Format::Jpeg,
+        "jpeg",
+        "image/jpeg",
+        &["jpg", "jpeg", "jpe", "jfif"],
+    ),
     (Format::Gif, "gif", "image/gif", &["gif"]),
     (Format::Tiff, "tiff", "image/tiff", &["tif", "tiff"]),
     (Format::Webp, "webp", "image/webp", &["webp"]),
@@ -61,13 +66,33 @@ const TABLE: &[(Format, &str, &str, &[&str])] = &[
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         &["pptx"],
     ),
-    (Format::Odt, "odt", "application/vnd.oasis.opendocument.text", &["odt"]),
-    (Format::Ods, "ods", "application/vnd.oasis.opendocument.spreadsheet", &["ods"]),
-    (Format::Odp, "odp", "application/vnd.oasis.opendocument.presentation", &["odp"]),
+    (
+        Format::Odt,
+        "odt",
+        "application/vnd.oasis.opendocument.text",
+        &["odt"],
+    ),
+    (
+        Format::Ods,
+        "ods",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        &["ods"],
+    ),
+    (
+        Format::Odp,
+        "odp",
+        "application/vnd.oasis.opendocument.presentation",
+        &["odp"],
+    ),
     (Format::Ole, "ole", "application/x-ole-storage", &[]),
     (Format::Doc, "doc", "application/msword", &["doc"]),
     (Format::Xls, "xls", "application/vnd.ms-excel", &["xls"]),
-    (Format::Ppt, "ppt", "application/vnd.ms-powerpoint", &["ppt"]),
+    (
+        Format::Ppt,
+        "ppt",
+        "application/vnd.ms-powerpoint",
+        &["ppt"],
+    ),
     (Format::Pub, "pub", "application/x-mspublisher", &["pub"]),
     (Format::Zip, "zip", "application/zip", &["zip"]),
     (Format::Text, "text", "text/plain", &["txt", "text"]),
@@ -77,7 +102,10 @@ const TABLE: &[(Format, &str, &str, &[&str])] = &[
 
 impl Format {
     fn row(self) -> &'static (Format, &'static str, &'static str, &'static [&'static str]) {
-        TABLE.iter().find(|row| row.0 == self).unwrap_or(&TABLE[TABLE.len() - 1])
+        TABLE
+            .iter()
+            .find(|row| row.0 == self)
+            .unwrap_or(&TABLE[TABLE.len() - 1])
     }
 
     pub fn as_str(self) -> &'static str {
@@ -100,7 +128,10 @@ impl Format {
     pub fn from_extension(filename: &str) -> Option<Format> {
         let (_, ext) = filename.rsplit_once('.')?;
         let ext = ext.to_ascii_lowercase();
-        TABLE.iter().find(|row| row.3.contains(&ext.as_str())).map(|row| row.0)
+        TABLE
+            .iter()
+            .find(|row| row.3.contains(&ext.as_str()))
+            .map(|row| row.0)
     }
 
     /// From a Content-Type header value; parameters are ignored. Generic
@@ -164,9 +195,15 @@ mod tests {
         assert_eq!(Format::parse("PDF"), Some(Format::Pdf));
         assert_eq!(Format::parse("jpg"), Some(Format::Jpeg));
         assert_eq!(Format::parse("image/png"), Some(Format::Png));
-        assert_eq!(Format::from_extension("Letter.final.PDF"), Some(Format::Pdf));
+        assert_eq!(
+            Format::from_extension("Letter.final.PDF"),
+            Some(Format::Pdf)
+        );
         assert_eq!(Format::from_extension("noext"), None);
-        assert_eq!(Format::from_mime("application/pdf; charset=binary"), Some(Format::Pdf));
+        assert_eq!(
+            Format::from_mime("application/pdf; charset=binary"),
+            Some(Format::Pdf)
+        );
         assert_eq!(Format::from_mime("application/octet-stream"), None);
     }
 

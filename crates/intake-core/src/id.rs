@@ -35,7 +35,9 @@ pub fn is_id(prefix: &str, id: &str) -> bool {
     id.len() == prefix.len() + 27
         && id.starts_with(prefix)
         && id.as_bytes()[prefix.len()] == b'_'
-        && id[prefix.len() + 1..].bytes().all(|b| ALPHABET.contains(&b))
+        && id[prefix.len() + 1..]
+            .bytes()
+            .all(|b| ALPHABET.contains(&b))
 }
 
 /// The prefixes in use, in one place.

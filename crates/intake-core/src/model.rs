@@ -171,7 +171,9 @@ impl Principal {
         if self.scopes.allows(scope) {
             Ok(())
         } else {
-            Err(crate::Error::forbidden(format!("this credential lacks the {scope} scope")))
+            Err(crate::Error::forbidden(format!(
+                "this credential lacks the {scope} scope"
+            )))
         }
     }
 

@@ -11,7 +11,12 @@ pub const MAX_NAME_BYTES: usize = 255;
 /// trimmed. `None` and empty names are allowed (the file is then unnamed).
 pub fn check_filename(name: &str) -> Result<String, Error> {
     let trimmed = name.trim();
-    let bad = |why: &str| Err(Error::bad_request("invalid_filename", format!("file name {why}")));
+    let bad = |why: &str| {
+        Err(Error::bad_request(
+            "invalid_filename",
+            format!("file name {why}"),
+        ))
+    };
     if trimmed.len() > MAX_NAME_BYTES {
         return bad("is longer than 255 bytes");
     }
@@ -31,7 +36,10 @@ pub fn check_filename(name: &str) -> Result<String, Error> {
 pub fn check_display_name(name: &str, what: &str) -> Result<String, Error> {
     let trimmed = name.trim();
     if trimmed.is_empty() {
-        return Err(Error::bad_request("invalid_name", format!("{what} must not be empty")));
+        return Err(Error::bad_request(
+            "invalid_name",
+            format!("{what} must not be empty"),
+        ));
     }
     if trimmed.len() > 1024 || trimmed.chars().any(char::is_control) {
         return Err(Error::bad_request(
@@ -47,7 +55,9 @@ pub fn check_display_name(name: &str, what: &str) -> Result<String, Error> {
 pub fn check_slug(slug: &str, what: &str) -> Result<String, Error> {
     let ok = !slug.is_empty()
         && slug.len() <= 64
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if ok {
         Ok(slug.to_owned())
     } else {
@@ -64,12 +74,30 @@ mod tests {
 
     #[test]
     fn refuses_paths_and_control_characters() {
-        for bad in ["../etc/passwd", "a/b.pdf", "c:\\x.pdf", "a\0b", "tab\there", "..", "bell\u{7}"] {
-            assert_eq!(check_filename(bad).unwrap_err().code, "invalid_filename", "{bad:?}");
+        for bad in [
+            "../etc/passwd",
+            "a/b.pdf",
+            "c:\\x.pdf",
+            "a\0b",
+            "tab\there",
+            "..",
+            "bell\u{7}",
+        ] {
+            assert_eq!(
+                check_filename(bad).unwrap_err().code,
+                "invalid_filename",
+                "{bad:?}"
+            );
         }
-        assert_eq!(check_filename(" Letter (final).pdf ").unwrap(), "Letter (final).pdf");
+        assert_eq!(
+            check_filename(" Letter (final).pdf ").unwrap(),
+            "Letter (final).pdf"
+        );
         assert_eq!(check_filename("..hidden.pdf").unwrap(), "..hidden.pdf");
-        assert_eq!(check_filename("Brief für Müller.pdf").unwrap(), "Brief für Müller.pdf");
+        assert_eq!(
+            check_filename("Brief für Müller.pdf").unwrap(),
+            "Brief für Müller.pdf"
+        );
         assert!(check_filename(&"a".repeat(256)).is_err());
     }
 

@@ -36,11 +36,13 @@ pub struct Policy {
 impl Policy {
     /// The size limit in force: the smaller of the project's and the server's.
     pub fn max_file_size(&self, server_limit: u64) -> u64 {
-        self.max_file_size.map_or(server_limit, |p| p.min(server_limit))
+        self.max_file_size
+            .map_or(server_limit, |p| p.min(server_limit))
     }
 
     pub fn max_files(&self, server_limit: u32) -> u32 {
-        self.max_files_per_request.map_or(server_limit, |p| p.min(server_limit))
+        self.max_files_per_request
+            .map_or(server_limit, |p| p.min(server_limit))
     }
 
     pub fn check_format(&self, format: Format) -> Result<(), Error> {
@@ -51,7 +53,10 @@ impl Policy {
         Err(Error::new(
             ErrorKind::UnsupportedFormat,
             "format_not_allowed",
-            format!("{format} files are not accepted here; allowed: {}", allowed.join(", ")),
+            format!(
+                "{format} files are not accepted here; allowed: {}",
+                allowed.join(", ")
+            ),
         )
         .with_reason(Reason::Format))
     }
@@ -59,13 +64,22 @@ impl Policy {
     /// Checks the values a client may set. Called before a policy is stored.
     pub fn validate(&self) -> Result<(), Error> {
         if self.max_file_size == Some(0) {
-            return Err(Error::bad_request("invalid_policy", "max_file_size must be positive"));
+            return Err(Error::bad_request(
+                "invalid_policy",
+                "max_file_size must be positive",
+            ));
         }
         if self.max_files_per_request == Some(0) {
-            return Err(Error::bad_request("invalid_policy", "max_files_per_request must be positive"));
+            return Err(Error::bad_request(
+                "invalid_policy",
+                "max_files_per_request must be positive",
+            ));
         }
         if self.retention_seconds == Some(0) {
-            return Err(Error::bad_request("invalid_policy", "retention_seconds must be positive"));
+            return Err(Error::bad_request(
+                "invalid_policy",
+                "retention_seconds must be positive",
+            ));
         }
         Ok(())
     }
@@ -77,7 +91,11 @@ mod tests {
 
     #[test]
     fn limits_take_the_smaller_of_project_and_server() {
-        let p = Policy { max_file_size: Some(10), max_files_per_request: Some(50), ..Policy::default() };
+        let p = Policy {
+            max_file_size: Some(10),
+            max_files_per_request: Some(50),
+            ..Policy::default()
+        };
         assert_eq!(p.max_file_size(100), 10);
         assert_eq!(p.max_file_size(5), 5);
         assert_eq!(p.max_files(20), 20);
@@ -88,7 +106,10 @@ mod tests {
     fn format_check_follows_the_allow_list() {
         let any = Policy::default();
         assert!(any.check_format(Format::Binary).is_ok());
-        let pdf_only = Policy { allowed_formats: vec![Format::Pdf], ..Policy::default() };
+        let pdf_only = Policy {
+            allowed_formats: vec![Format::Pdf],
+            ..Policy::default()
+        };
         assert!(pdf_only.check_format(Format::Pdf).is_ok());
         let err = pdf_only.check_format(Format::Png).unwrap_err();
         assert_eq!(err.code, "format_not_allowed");

@@ -1,0 +1,102 @@
+-- Timestamps are milliseconds since the Unix epoch (UTC). JSON columns hold
+-- serde_json text. Ids are prefixed random strings made by intake-core.
+
+CREATE TABLE tenants (
+    id          TEXT PRIMARY KEY,
+    slug        TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE projects (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    slug        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    policy      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (tenant_id, slug)
+);
+
+-- Folder ids count per project from 1; 0 is the root and has no row.
+CREATE TABLE folders (
+    project_id  TEXT NOT NULL REFERENCES projects(id),
+    id          INTEGER NOT NULL,
+    parent_id   INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (project_id, id),
+    UNIQUE (project_id, parent_id, name)
+);
+
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    name        TEXT NOT NULL,
+    prefix      TEXT NOT NULL,
+    -- SHA-256 of the whole token: keys are random, so a fast hash is safe
+    -- and lets a request find its key with one indexed lookup.
+    token_hash  TEXT NOT NULL UNIQUE,
+    scopes      TEXT NOT NULL,
+    projects    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+CREATE INDEX api_keys_tenant ON api_keys (tenant_id);
+
+CREATE TABLE users (
+    id             TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL REFERENCES tenants(id),
+    username       TEXT NOT NULL,
+    password_hash  TEXT NOT NULL,
+    scopes         TEXT NOT NULL,
+    projects       TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    UNIQUE (tenant_id, username)
+);
+
+CREATE TABLE uploads (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    project_id  TEXT NOT NULL REFERENCES projects(id),
+    name        TEXT,
+    metadata    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
+-- Identical bytes are stored once per tenant; files count their references.
+CREATE TABLE blobs (
+    tenant_id   TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    key         TEXT NOT NULL UNIQUE,
+    size        INTEGER NOT NULL,
+    refs        INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, sha256)
+);
+
+CREATE TABLE files (
+    id                     TEXT PRIMARY KEY,
+    tenant_id              TEXT NOT NULL REFERENCES tenants(id),
+    project_id             TEXT NOT NULL REFERENCES projects(id),
+    folder_id              INTEGER NOT NULL,
+    upload_id              TEXT NOT NULL REFERENCES uploads(id),
+    name                   TEXT NOT NULL,
+    original_filename      TEXT,
+    size                   INTEGER NOT NULL,
+    sha256                 TEXT NOT NULL,
+    detected_format        TEXT NOT NULL,
+    declared_content_type  TEXT,
+    metadata               TEXT NOT NULL,
+    status                 TEXT NOT NULL,
+    reason                 TEXT,
+    blob_key               TEXT NOT NULL,
+    created_at             INTEGER NOT NULL,
+    updated_at             INTEGER NOT NULL,
+    expires_at             INTEGER
+);
+CREATE INDEX files_listing ON files (project_id, created_at DESC, id DESC);
+CREATE INDEX files_by_hash ON files (project_id, sha256);
+CREATE INDEX files_by_upload ON files (upload_id);
+CREATE INDEX files_by_blob ON files (blob_key);

@@ -1,0 +1,159 @@
+//! The SQLite catalog: the embedded default, one file in the data directory.
+//!
+//! Writes go through a pool of one connection, so they queue in the process
+//! instead of spinning on SQLITE_BUSY; reads use a pool of their own, which
+//! WAL mode lets run beside the writer. `synchronous = FULL` because a
+//! committed upload must survive a power cut (WAL's NORMAL may lose the last
+//! transactions).
+
+mod accounts;
+mod files;
+mod rows;
+
+use crate::{Catalog, CatalogError, Committed, FileQuery, Page, Result};
+use async_trait::async_trait;
+use intake_core::{ApiKey, DuplicateMode, FileRecord, Folder, Project, Tenant, Upload, User};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct SqliteCatalog {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+impl SqliteCatalog {
+    /// Opens (creating when missing) the catalog at `path` and brings its
+    /// schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteCatalog> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&write)
+            .await
+            .map_err(|e| CatalogError::Other(format!("migrations: {e}")))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteCatalog { write, read })
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+#[async_trait]
+impl Catalog for SqliteCatalog {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        accounts::create_tenant(&self.write, tenant).await
+    }
+    async fn tenant(&self, id: &str) -> Result<Tenant> {
+        accounts::tenant(&self.read, "id", id).await
+    }
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Tenant> {
+        accounts::tenant(&self.read, "slug", slug).await
+    }
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        accounts::list_tenants(&self.read).await
+    }
+
+    async fn create_project(&self, project: &Project) -> Result<()> {
+        accounts::create_project(&self.write, project).await
+    }
+    async fn project(&self, tenant_id: &str, id_or_slug: &str) -> Result<Project> {
+        accounts::project(&self.read, tenant_id, id_or_slug).await
+    }
+    async fn list_projects(&self, tenant_id: &str) -> Result<Vec<Project>> {
+        accounts::list_projects(&self.read, tenant_id).await
+    }
+    async fn update_project(&self, project: &Project) -> Result<()> {
+        accounts::update_project(&self.write, project).await
+    }
+    async fn delete_project(&self, tenant_id: &str, project_id: &str) -> Result<()> {
+        accounts::delete_project(&self.write, tenant_id, project_id).await
+    }
+
+    async fn create_folder(&self, project_id: &str, parent_id: i64, name: &str) -> Result<Folder> {
+        accounts::create_folder(&self.write, project_id, parent_id, name).await
+    }
+    async fn folder(&self, project_id: &str, id: i64) -> Result<Folder> {
+        accounts::folder(&self.read, project_id, id).await
+    }
+    async fn list_folders(&self, project_id: &str, parent_id: Option<i64>) -> Result<Vec<Folder>> {
+        accounts::list_folders(&self.read, project_id, parent_id).await
+    }
+    async fn delete_folder(&self, project_id: &str, id: i64) -> Result<()> {
+        accounts::delete_folder(&self.write, project_id, id).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKey, token_hash: &str) -> Result<()> {
+        accounts::create_api_key(&self.write, key, token_hash).await
+    }
+    async fn api_key_by_hash(&self, token_hash: &str) -> Result<ApiKey> {
+        accounts::api_key_by_hash(&self.read, token_hash).await
+    }
+    async fn list_api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKey>> {
+        accounts::list_api_keys(&self.read, tenant_id).await
+    }
+    async fn revoke_api_key(&self, tenant_id: &str, id: &str) -> Result<ApiKey> {
+        accounts::revoke_api_key(&self.write, tenant_id, id).await
+    }
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
+        accounts::create_user(&self.write, user, password_hash).await
+    }
+    async fn user_by_name(&self, tenant_id: &str, username: &str) -> Result<(User, String)> {
+        accounts::user_by_name(&self.read, tenant_id, username).await
+    }
+    async fn list_users(&self, tenant_id: &str) -> Result<Vec<User>> {
+        accounts::list_users(&self.read, tenant_id).await
+    }
+    async fn delete_user(&self, tenant_id: &str, id: &str) -> Result<()> {
+        accounts::delete_user(&self.write, tenant_id, id).await
+    }
+
+    async fn commit_upload(
+        &self,
+        upload: &Upload,
+        files: Vec<FileRecord>,
+        duplicates: DuplicateMode,
+    ) -> Result<Committed> {
+        files::commit_upload(&self.write, upload, files, duplicates).await
+    }
+    async fn file(&self, tenant_id: &str, id: &str) -> Result<FileRecord> {
+        files::file(&self.read, tenant_id, id).await
+    }
+    async fn upload(&self, tenant_id: &str, id: &str) -> Result<(Upload, Vec<FileRecord>)> {
+        files::upload(&self.read, tenant_id, id).await
+    }
+    async fn list_files(&self, tenant_id: &str, query: &FileQuery) -> Result<Page<FileRecord>> {
+        files::list_files(&self.read, tenant_id, query).await
+    }
+    async fn delete_file(&self, tenant_id: &str, id: &str) -> Result<Option<String>> {
+        files::delete_file(&self.write, tenant_id, id).await
+    }
+    async fn blob_in_use(&self, key: &str) -> Result<bool> {
+        files::blob_in_use(&self.read, key).await
+    }
+}

@@ -1,0 +1,127 @@
+//! Rows to records. Columns are read by name; stored JSON and enum text that
+//! does not parse is reported as a catalog error, never a panic.
+
+use crate::{CatalogError, Result};
+use chrono::{DateTime, Utc};
+use intake_core::{
+    ApiKey, FileRecord, FileStatus, Folder, Format, Project, Reason, Tenant, Upload, User,
+};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn time(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| CatalogError::Other(format!("bad timestamp {ms}")))
+}
+
+fn opt_time(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    ms.map(time).transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    Ok(serde_json::from_str(text)?)
+}
+
+pub fn tenant(row: &SqliteRow) -> Result<Tenant> {
+    Ok(Tenant {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        created_at: time(row.try_get("created_at")?)?,
+    })
+}
+
+pub fn project(row: &SqliteRow) -> Result<Project> {
+    Ok(Project {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        policy: json(row.try_get("policy")?)?,
+        created_at: time(row.try_get("created_at")?)?,
+        updated_at: time(row.try_get("updated_at")?)?,
+    })
+}
+
+pub fn folder(row: &SqliteRow) -> Result<Folder> {
+    Ok(Folder {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        parent_id: row.try_get("parent_id")?,
+        name: row.try_get("name")?,
+        created_at: time(row.try_get("created_at")?)?,
+    })
+}
+
+fn scopes(row: &SqliteRow) -> Result<intake_core::Scopes> {
+    let text: String = row.try_get("scopes")?;
+    text.parse().map_err(CatalogError::Other)
+}
+
+pub fn api_key(row: &SqliteRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        scopes: scopes(row)?,
+        projects: json(row.try_get("projects")?)?,
+        created_at: time(row.try_get("created_at")?)?,
+        revoked_at: opt_time(row.try_get("revoked_at")?)?,
+    })
+}
+
+pub fn user(row: &SqliteRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        username: row.try_get("username")?,
+        scopes: scopes(row)?,
+        projects: json(row.try_get("projects")?)?,
+        created_at: time(row.try_get("created_at")?)?,
+    })
+}
+
+pub fn upload(row: &SqliteRow) -> Result<Upload> {
+    Ok(Upload {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        project_id: row.try_get("project_id")?,
+        name: row.try_get("name")?,
+        metadata: json(row.try_get("metadata")?)?,
+        created_at: time(row.try_get("created_at")?)?,
+    })
+}
+
+pub fn file(row: &SqliteRow) -> Result<FileRecord> {
+    let format: String = row.try_get("detected_format")?;
+    let status: String = row.try_get("status")?;
+    let reason: Option<String> = row.try_get("reason")?;
+    let size: i64 = row.try_get("size")?;
+    Ok(FileRecord {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        project_id: row.try_get("project_id")?,
+        folder_id: row.try_get("folder_id")?,
+        upload_id: row.try_get("upload_id")?,
+        name: row.try_get("name")?,
+        original_filename: row.try_get("original_filename")?,
+        size: u64::try_from(size).map_err(|_| CatalogError::Other(format!("bad size {size}")))?,
+        sha256: row.try_get("sha256")?,
+        detected_format: Format::parse(&format)
+            .ok_or_else(|| CatalogError::Other(format!("bad format {format:?}")))?,
+        declared_content_type: row.try_get("declared_content_type")?,
+        metadata: json(row.try_get("metadata")?)?,
+        status: FileStatus::parse(&status)
+            .ok_or_else(|| CatalogError::Other(format!("bad status {status:?}")))?,
+        reason: reason.as_deref().and_then(Reason::parse),
+        blob_key: row.try_get("blob_key")?,
+        created_at: time(row.try_get("created_at")?)?,
+        updated_at: time(row.try_get("updated_at")?)?,
+        expires_at: opt_time(row.try_get("expires_at")?)?,
+    })
+}

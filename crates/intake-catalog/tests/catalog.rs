@@ -1,0 +1,330 @@
+//! One story, run against every catalog engine: what the service relies on.
+//! SQLite always; PostgreSQL joins when its engine exists and
+//! `INTAKE_TEST_DATABASE_URL` is set.
+
+use intake_catalog::{Catalog, CatalogError, FileQuery, SqliteCatalog};
+use intake_core::*;
+use std::sync::Arc;
+
+fn tenant(slug: &str) -> Tenant {
+    Tenant {
+        id: new_id("ten"),
+        slug: slug.into(),
+        name: slug.into(),
+        created_at: now(),
+    }
+}
+
+fn project(tenant: &Tenant, slug: &str) -> Project {
+    Project {
+        id: new_id("prj"),
+        tenant_id: tenant.id.clone(),
+        slug: slug.into(),
+        name: slug.into(),
+        policy: Policy::default(),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn upload(p: &Project) -> Upload {
+    Upload {
+        id: new_id("upl"),
+        tenant_id: p.tenant_id.clone(),
+        project_id: p.id.clone(),
+        name: None,
+        metadata: Metadata::new(),
+        created_at: now(),
+    }
+}
+
+fn file(p: &Project, up: &Upload, name: &str, sha: &str, blob: &str) -> FileRecord {
+    FileRecord {
+        id: new_id("file"),
+        tenant_id: p.tenant_id.clone(),
+        project_id: p.id.clone(),
+        folder_id: 0,
+        upload_id: up.id.clone(),
+        name: name.into(),
+        original_filename: Some(format!("{name}.pdf")),
+        size: 3,
+        sha256: sha.into(),
+        detected_format: Format::Pdf,
+        declared_content_type: Some("application/pdf".into()),
+        metadata: Metadata::from([("customer".to_string(), "42".to_string())]),
+        status: FileStatus::Ready,
+        reason: None,
+        blob_key: blob.into(),
+        created_at: now(),
+        updated_at: now(),
+        expires_at: None,
+    }
+}
+
+async fn story(db: Arc<dyn Catalog>) {
+    db.ping().await.unwrap();
+    let acme = tenant("acme");
+    let other = tenant("other");
+    db.create_tenant(&acme).await.unwrap();
+    db.create_tenant(&other).await.unwrap();
+    assert!(matches!(
+        db.create_tenant(&tenant("acme")).await,
+        Err(CatalogError::Conflict {
+            code: "tenant_exists",
+            ..
+        })
+    ));
+    assert_eq!(db.tenant_by_slug("acme").await.unwrap(), acme);
+
+    // Projects by id or slug, only within their tenant.
+    let p = project(&acme, "letters");
+    db.create_project(&p).await.unwrap();
+    assert_eq!(db.project(&acme.id, "letters").await.unwrap(), p);
+    assert_eq!(db.project(&acme.id, &p.id).await.unwrap(), p);
+    assert!(
+        db.project(&other.id, "letters")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    let mut changed = p.clone();
+    changed.policy.duplicates = DuplicateMode::Reject;
+    db.update_project(&changed).await.unwrap();
+    assert_eq!(
+        db.project(&acme.id, "letters")
+            .await
+            .unwrap()
+            .policy
+            .duplicates,
+        DuplicateMode::Reject
+    );
+
+    // Folders nest; ids count per project.
+    let f1 = db.create_folder(&p.id, 0, "invoices").await.unwrap();
+    let f2 = db.create_folder(&p.id, f1.id, "2026").await.unwrap();
+    assert_eq!((f1.id, f2.id, f2.parent_id), (1, 2, 1));
+    assert!(db.create_folder(&p.id, 99, "x").await.is_err());
+    assert!(db.create_folder(&p.id, 0, "invoices").await.is_err());
+    assert_eq!(
+        db.list_folders(&p.id, Some(1)).await.unwrap(),
+        vec![f2.clone()]
+    );
+    assert!(matches!(
+        db.delete_folder(&p.id, 1).await,
+        Err(CatalogError::Conflict {
+            code: "folder_not_empty",
+            ..
+        })
+    ));
+
+    // Credentials: by token hash; revocation sticks.
+    let key = ApiKey {
+        id: new_id("key"),
+        tenant_id: acme.id.clone(),
+        name: "ci".into(),
+        prefix: "ik_abc".into(),
+        scopes: "files:read files:write".parse().unwrap(),
+        projects: vec![p.id.clone()],
+        created_at: now(),
+        revoked_at: None,
+    };
+    db.create_api_key(&key, "hash1").await.unwrap();
+    assert_eq!(db.api_key_by_hash("hash1").await.unwrap(), key);
+    assert!(
+        db.revoke_api_key(&other.id, &key.id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        db.revoke_api_key(&acme.id, &key.id)
+            .await
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        db.api_key_by_hash("hash1")
+            .await
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    let user = User {
+        id: new_id("usr"),
+        tenant_id: acme.id.clone(),
+        username: "awesomeuser".into(),
+        scopes: Scopes::all(),
+        projects: vec![],
+        created_at: now(),
+    };
+    db.create_user(&user, "$argon2id$x").await.unwrap();
+    assert_eq!(
+        db.user_by_name(&acme.id, "awesomeuser").await.unwrap(),
+        (user.clone(), "$argon2id$x".into())
+    );
+    assert!(
+        db.user_by_name(&other.id, "awesomeuser")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
+    // Uploads: identical bytes share one blob per tenant.
+    let up = upload(&p);
+    let a = file(&p, &up, "a", "sha-1", "blob-a");
+    let b = file(&p, &up, "b", "sha-1", "blob-b");
+    let done = db
+        .commit_upload(&up, vec![a.clone(), b.clone()], DuplicateMode::Allow)
+        .await
+        .unwrap();
+    assert_eq!(done.unused_blobs, vec!["blob-b".to_string()]);
+    assert_eq!(done.files[1].blob_key, "blob-a");
+    assert_eq!(db.file(&acme.id, &a.id).await.unwrap(), a);
+    assert!(db.file(&other.id, &a.id).await.unwrap_err().is_not_found());
+    let (got_upload, files) = db.upload(&acme.id, &up.id).await.unwrap();
+    assert_eq!((got_upload, files.len()), (up.clone(), 2));
+
+    // Duplicate rules are applied inside the commit.
+    let up2 = upload(&p);
+    let c = file(&p, &up2, "c", "sha-1", "blob-c");
+    match db
+        .commit_upload(&up2, vec![c.clone()], DuplicateMode::Reject)
+        .await
+    {
+        Err(CatalogError::Duplicate { existing }) => assert_eq!(existing, a.id),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    assert!(
+        db.upload(&acme.id, &up2.id)
+            .await
+            .unwrap_err()
+            .is_not_found(),
+        "a refused upload leaves nothing"
+    );
+    let reused = db
+        .commit_upload(&up2, vec![c.clone()], DuplicateMode::Reuse)
+        .await
+        .unwrap();
+    assert_eq!(reused.files[0].id, a.id);
+    assert_eq!(reused.unused_blobs, vec!["blob-c".to_string()]);
+    assert!(db.file(&acme.id, &c.id).await.unwrap_err().is_not_found());
+
+    // Listing: newest first, filters, stable cursors.
+    let up3 = upload(&p);
+    let mut many = Vec::new();
+    for i in 0..5 {
+        let mut f = file(
+            &p,
+            &up3,
+            &format!("report-{i}"),
+            &format!("sha-r{i}"),
+            &format!("blob-r{i}"),
+        );
+        f.created_at = now() + chrono::Duration::milliseconds(i);
+        many.push(f);
+    }
+    db.commit_upload(&up3, many.clone(), DuplicateMode::Allow)
+        .await
+        .unwrap();
+    let mut q = FileQuery {
+        project_id: Some(p.id.clone()),
+        name_prefix: Some("report-".into()),
+        limit: 2,
+        ..FileQuery::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = db.list_files(&acme.id, &q).await.unwrap();
+        seen.extend(page.items.iter().map(|f| f.name.clone()));
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["report-4", "report-3", "report-2", "report-1", "report-0"]
+    );
+    let none = FileQuery {
+        status: Some(FileStatus::Rejected),
+        limit: 10,
+        ..FileQuery::default()
+    };
+    assert!(
+        db.list_files(&acme.id, &none)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        db.list_files(
+            &other.id,
+            &FileQuery {
+                limit: 10,
+                ..FileQuery::default()
+            }
+        )
+        .await
+        .unwrap()
+        .items
+        .is_empty()
+    );
+
+    // Deleting frees a shared blob only with its last file.
+    assert_eq!(db.delete_file(&acme.id, &a.id).await.unwrap(), None);
+    assert!(db.blob_in_use("blob-a").await.unwrap());
+    assert_eq!(
+        db.delete_file(&acme.id, &b.id).await.unwrap(),
+        Some("blob-a".to_string())
+    );
+    assert!(!db.blob_in_use("blob-a").await.unwrap());
+    assert!(
+        db.delete_file(&acme.id, &b.id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
+    // A project with files cannot be deleted; an empty one can.
+    assert!(matches!(
+        db.delete_project(&acme.id, &p.id).await,
+        Err(CatalogError::Conflict {
+            code: "project_not_empty",
+            ..
+        })
+    ));
+    let empty = project(&acme, "empty");
+    db.create_project(&empty).await.unwrap();
+    db.delete_project(&acme.id, &empty.id).await.unwrap();
+    assert!(
+        db.project(&acme.id, "empty")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteCatalog::open(&dir.path().join("catalog.db"))
+        .await
+        .unwrap();
+    story(Arc::new(db)).await;
+}
+
+#[tokio::test]
+async fn sqlite_reopens_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    let t = tenant("persist");
+    {
+        let db = SqliteCatalog::open(&path).await.unwrap();
+        db.create_tenant(&t).await.unwrap();
+        db.close().await;
+    }
+    let db = SqliteCatalog::open(&path).await.unwrap();
+    assert_eq!(db.tenant_by_slug("persist").await.unwrap(), t);
+}
