@@ -76,7 +76,12 @@ pub(crate) async fn get(
             let mut out = tokio::io::stdout();
             fetch(client, id, &expected, &mut out, &bar).await
         }
-        Some(target) => save(client, id, &expected, target, force, &bar).await,
+        // On Ctrl-C the save future is dropped, which deletes its temporary
+        // file; being killed outright would leave a `.intake-download-*` behind.
+        Some(target) => tokio::select! {
+            saved = save(client, id, &expected, target, force, &bar) => saved,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted; nothing was saved")),
+        },
     };
     bar.finish_and_clear();
     result?;

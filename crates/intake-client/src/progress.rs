@@ -103,6 +103,11 @@ where
             Poll::Ready(None) if self.seen != self.expected => {
                 Poll::Ready(Some(Err(changed(self.expected, self.seen))))
             }
+            Poll::Ready(None) => {
+                // Every byte is sent; the server may still be hashing or scanning.
+                self.bar.set_message("waiting for the server");
+                Poll::Ready(None)
+            }
             other => other,
         }
     }
