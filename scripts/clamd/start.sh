@@ -4,10 +4,14 @@
 #   scripts/clamd/start.sh DIR          # then: scripts/clamd/stop.sh DIR
 #   eval "$(scripts/clamd/start.sh DIR)" # also exports INTAKE_TEST_CLAMD and INTAKE_TEST_CLAMD_SOCKET
 #
-# Needs the Debian package `clamav-daemon` (clamd); nothing is installed or downloaded here.
+# Needs the Debian package `clamav-daemon` (clamd); `clamdscan` (a Recommends) or python3 is used
+# to ping the unix socket, else TCP is pinged. Nothing is installed or downloaded here.
 # The system clamd/freshclam services are not used: this instance has its own config, database
 # directory, socket and pid file under DIR, so it never competes with them for files. It only
-# competes for the TCP port, which is why a busy port is reported clearly below.
+# competes for the TCP port, which is why a busy port is reported clearly below. On a machine
+# with systemd, keep Debian's services from starting at all (freshclam would retry downloads on
+# a closed network) by installing with a policy-rc.d that exits 101, or afterwards:
+#   systemctl disable --now clamav-freshclam clamav-daemon
 #
 # Environment:
 #   CLAMD_PORT               TCP port on 127.0.0.1 (default 3310); "none" disables TCP (socket only)

@@ -9,10 +9,10 @@
 //!
 //! Without those variables the tests that need clamd fail, so a missing clamd is never mistaken
 //! for a pass. `INTAKE_TEST_SKIP_CLAMD=1` skips them explicitly. The StreamMaxLength test starts a
-//! private clamd of its own with scripts/clamd/start.sh (socket only, in a temp dir).
+//! private clamd of its own with scripts/clamd/start.sh (temp dir, free port).
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::process::Command;
 use std::task::{Context, Poll};
@@ -201,9 +201,11 @@ async fn client_limit_refuses_without_sending() {
     assert_eq!(clamd.scan(Noise::new(MIB)).await.unwrap(), Verdict::Clean);
 }
 
-/// A clamd of our own, stopped on drop (also when the test panics).
+/// A clamd of our own on a unix socket and a free TCP port, stopped on drop (also when the
+/// test panics).
 struct PrivateClamd {
     dir: tempfile::TempDir,
+    port: u16,
 }
 
 impl PrivateClamd {
@@ -213,9 +215,11 @@ impl PrivateClamd {
             .prefix("intake-clamd-")
             .tempdir()
             .unwrap();
+        // Free a moment ago; if another process takes it meanwhile, start.sh says so.
+        let port = free_port();
         let out = Command::new(scripts.join("start.sh"))
             .arg(dir.path())
-            .env("CLAMD_PORT", "none")
+            .env("CLAMD_PORT", port.to_string())
             .env("CLAMD_STREAM_MAX_LENGTH", stream_max_length)
             .output()
             .expect("run scripts/clamd/start.sh");
@@ -224,12 +228,20 @@ impl PrivateClamd {
             "scripts/clamd/start.sh failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Self { dir }
+        Self { dir, port }
     }
 
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("clamd.sock")
+    fn addrs(&self) -> [ClamdAddr; 2] {
+        [
+            ClamdAddr::Unix(self.dir.path().join("clamd.sock")),
+            ClamdAddr::Tcp(format!("127.0.0.1:{}", self.port)),
+        ]
     }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
 
 impl Drop for PrivateClamd {
@@ -245,36 +257,36 @@ async fn clamd_stream_max_length_is_too_large() {
         return;
     }
     let private = PrivateClamd::start("1M");
-    let clamd = Clamd::new(ClamdAddr::Unix(private.socket())).with_timeout(Duration::from_secs(30));
-
-    assert_eq!(
-        clamd.scan(Noise::new(MIB / 2)).await.unwrap(),
-        Verdict::Clean
-    );
-    for chunk_size in [64 * 1024, 1000] {
-        let err = clamd
-            .clone()
-            .with_chunk_size(chunk_size)
-            .scan(Noise::new(4 * MIB))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, ScanError::TooLarge { limit: None }),
-            "{err:?}"
+    for addr in private.addrs() {
+        let clamd = Clamd::new(addr).with_timeout(Duration::from_secs(30));
+        assert_eq!(
+            clamd.scan(Noise::new(MIB / 2)).await.unwrap(),
+            Verdict::Clean
         );
-        assert!(!err.is_retryable());
+        for chunk_size in [64 * 1024, 1000] {
+            let err = clamd
+                .clone()
+                .with_chunk_size(chunk_size)
+                .scan(Noise::new(4 * MIB))
+                .await
+                .unwrap_err();
+            let addr = clamd.addr();
+            assert!(
+                matches!(err, ScanError::TooLarge { limit: None }),
+                "{addr}: {err:?}"
+            );
+            assert!(!err.is_retryable());
+        }
+        // The refusal left clamd healthy.
+        let verdict = clamd.scan(EICAR).await.unwrap();
+        assert!(infected_with_eicar(&verdict), "{verdict:?}");
     }
-    // The refusal left clamd healthy.
-    let verdict = clamd.scan(EICAR).await.unwrap();
-    assert!(infected_with_eicar(&verdict), "{verdict:?}");
 }
 
 #[tokio::test]
 async fn unreachable_clamd_is_retryable() {
     // A port that was free a moment ago: nothing listens there now.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = free_port();
     let tcp = Clamd::new(format!("127.0.0.1:{port}").parse().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let unix = Clamd::new(ClamdAddr::Unix(dir.path().join("no-such.sock")));
