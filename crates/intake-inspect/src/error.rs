@@ -48,6 +48,8 @@ impl InspectError {
 impl From<io::Error> for InspectError {
     fn from(err: io::Error) -> InspectError {
         match err.kind() {
+            // Raised by readers that enforce a size bound.
+            io::ErrorKind::FileTooLarge => InspectError::LimitExceeded(err.to_string()),
             // Raised by short files and by decoders on corrupt data.
             io::ErrorKind::UnexpectedEof
             | io::ErrorKind::InvalidData
