@@ -70,6 +70,8 @@ pub trait Catalog: Send + Sync + 'static {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<()>;
     /// The user and their password hash.
     async fn user_by_name(&self, tenant_id: &str, username: &str) -> Result<(User, String)>;
+    /// Users of any tenant with this name, and their password hashes.
+    async fn users_named(&self, username: &str) -> Result<Vec<(User, String)>>;
     async fn list_users(&self, tenant_id: &str) -> Result<Vec<User>>;
     async fn delete_user(&self, tenant_id: &str, id: &str) -> Result<()>;
 

@@ -55,6 +55,7 @@ CREATE TABLE users (
     created_at     INTEGER NOT NULL,
     UNIQUE (tenant_id, username)
 );
+CREATE INDEX users_by_name ON users (username);
 
 CREATE TABLE uploads (
     id          TEXT PRIMARY KEY,

@@ -305,6 +305,17 @@ pub async fn user_by_name(
     Ok((rows::user(&row)?, row.try_get("password_hash")?))
 }
 
+pub async fn users_named(db: &SqlitePool, username: &str) -> Result<Vec<(User, String)>> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT * FROM users WHERE username = ? LIMIT 2")
+        .bind(username)
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((rows::user(row)?, row.try_get("password_hash")?)))
+        .collect()
+}
+
 pub async fn list_users(db: &SqlitePool, tenant_id: &str) -> Result<Vec<User>> {
     let rows = sqlx::query("SELECT * FROM users WHERE tenant_id = ? ORDER BY username")
         .bind(tenant_id)

@@ -126,6 +126,9 @@ impl Catalog for SqliteCatalog {
     async fn user_by_name(&self, tenant_id: &str, username: &str) -> Result<(User, String)> {
         accounts::user_by_name(&self.read, tenant_id, username).await
     }
+    async fn users_named(&self, username: &str) -> Result<Vec<(User, String)>> {
+        accounts::users_named(&self.read, username).await
+    }
     async fn list_users(&self, tenant_id: &str) -> Result<Vec<User>> {
         accounts::list_users(&self.read, tenant_id).await
     }

@@ -1,0 +1,281 @@
+//! Uploads and files: receiving a multipart body under a project's policy,
+//! committing it, and reading, listing and deleting files.
+
+use crate::Service;
+use intake_blob::ByteStream;
+use intake_catalog::{FileQuery, Page};
+use intake_core::{
+    Error, ErrorKind, FileRecord, FileStatus, Format, Metadata, Principal, Project, Reason, Scope,
+    Upload, new_id, now,
+};
+use intake_ingest::{Body, Form, FormSpec, PartInfo, read_form};
+use std::ops::Range;
+
+/// How a front end wants the received files recorded.
+#[derive(Debug, Clone, Default)]
+pub struct NewUpload {
+    /// The upload's own name (shown for multi-file uploads).
+    pub upload_name: Option<String>,
+    /// Each file's display name; None: its original filename.
+    pub file_name: Option<String>,
+    pub metadata: Metadata,
+    pub folder_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadOutcome {
+    pub upload: Upload,
+    pub files: Vec<FileRecord>,
+}
+
+/// A file's bytes, or a range of them, ready to stream.
+pub struct Content {
+    pub file: FileRecord,
+    pub range: Option<Range<u64>>,
+    pub body: ByteStream,
+}
+
+fn file_not_found() -> Error {
+    Error::new(ErrorKind::NotFound, "file_not_found", "file not found")
+}
+
+fn mismatch(detected: Format, declared: Format) -> Error {
+    Error::new(
+        ErrorKind::UnsupportedFormat,
+        "format_mismatch",
+        format!("the file was declared {declared} but its bytes are {detected}"),
+    )
+    .with_reason(Reason::Format)
+}
+
+/// Decides the format to record from the part's declarations and the
+/// sniffed bytes: every declaration (content type, extension) must be one
+/// the bytes admit; the content type's refinement wins over the extension's.
+pub fn decide_format(part: &PartInfo, detected: Format) -> Result<Format, Error> {
+    let declared_type = part.content_type.as_deref().and_then(Format::from_mime);
+    let declared_ext = part.filename.as_deref().and_then(Format::from_extension);
+    let mut decided = None;
+    for declared in [declared_type, declared_ext].into_iter().flatten() {
+        let format = Format::reconcile(detected, Some(declared))
+            .map_err(|()| mismatch(detected, declared))?;
+        decided.get_or_insert(format);
+    }
+    Ok(decided.unwrap_or(detected))
+}
+
+impl Service {
+    /// Streams a multipart body into the blob store under the project's
+    /// limits and format policy. Nothing is visible until [`Service::commit`].
+    pub async fn receive(
+        &self,
+        project: &Project,
+        body: Body,
+        content_types: &[&str],
+        file_fields: &[&str],
+    ) -> Result<Form, Error> {
+        let spec = FormSpec {
+            file_fields,
+            max_file_size: project.policy.max_file_size(self.limits.max_file_size),
+            max_files: project.policy.max_files(self.limits.max_files),
+        };
+        let policy = &project.policy;
+        let check = |part: &PartInfo, detected: Format| {
+            let format = decide_format(part, detected)?;
+            policy.check_format(format)?;
+            Ok(format)
+        };
+        read_form(
+            body,
+            content_types,
+            &self.limits,
+            &self.blobs,
+            &spec,
+            &check,
+        )
+        .await
+    }
+
+    /// Records the received files in one transaction and answers them. The
+    /// project's duplicate rule applies here.
+    pub async fn commit(
+        &self,
+        who: &Principal,
+        project: &Project,
+        mut form: Form,
+        new: NewUpload,
+    ) -> Result<UploadOutcome, Error> {
+        who.require(Scope::FilesWrite)?;
+        if form.files.is_empty() {
+            return Err(Error::bad_request(
+                "missing_file",
+                "the request has no file part",
+            ));
+        }
+        self.check_folder(project, new.folder_id).await?;
+        let at = now();
+        let upload = Upload {
+            id: new_id("upl"),
+            tenant_id: project.tenant_id.clone(),
+            project_id: project.id.clone(),
+            name: new.upload_name.clone(),
+            metadata: new.metadata.clone(),
+            created_at: at,
+        };
+        let expires_at = project
+            .policy
+            .retention_seconds
+            .and_then(|s| i64::try_from(s).ok())
+            .map(|s| at + chrono::Duration::seconds(s));
+        let records = form
+            .files
+            .iter()
+            .map(|staged| FileRecord {
+                id: new_id("file"),
+                tenant_id: project.tenant_id.clone(),
+                project_id: project.id.clone(),
+                folder_id: new.folder_id,
+                upload_id: upload.id.clone(),
+                name: new
+                    .file_name
+                    .clone()
+                    .or_else(|| staged.part.filename.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "untitled".into()),
+                original_filename: staged.part.filename.clone(),
+                size: staged.blob.size,
+                sha256: staged.blob.sha256.clone(),
+                detected_format: staged.blob.format,
+                declared_content_type: staged.part.content_type.clone(),
+                metadata: new.metadata.clone(),
+                status: FileStatus::Ready,
+                reason: None,
+                blob_key: staged.blob.key.clone(),
+                created_at: at,
+                updated_at: at,
+                expires_at,
+            })
+            .collect();
+        let committed = self
+            .catalog
+            .commit_upload(&upload, records, project.policy.duplicates)
+            .await?;
+        // From here the catalog owns the blobs it kept; the rest go.
+        form.guard.disarm();
+        for key in committed.unused_blobs {
+            form.guard.add(key);
+        }
+        drop(form);
+        Ok(UploadOutcome {
+            upload,
+            files: committed.files,
+        })
+    }
+
+    /// A file the caller may read (or delete, with `scope`).
+    pub async fn file(&self, who: &Principal, id: &str, scope: Scope) -> Result<FileRecord, Error> {
+        who.require(scope)?;
+        let file = match self.catalog.file(&who.tenant.id, id).await {
+            Ok(f) => f,
+            Err(e) if e.is_not_found() => return Err(file_not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        if !who.reaches(&file.project_id) {
+            return Err(file_not_found());
+        }
+        Ok(file)
+    }
+
+    /// Opens a file's bytes; `range` is already checked against its size.
+    pub async fn content(
+        &self,
+        file: FileRecord,
+        range: Option<Range<u64>>,
+    ) -> Result<Content, Error> {
+        if file.status == FileStatus::Expired {
+            return Err(Error::new(
+                ErrorKind::Gone,
+                "gone",
+                "the file has expired and its content was deleted",
+            ));
+        }
+        let body = self
+            .blobs
+            .get(&file.blob_key, range.clone())
+            .await
+            .map_err(intake_ingest::blob_error)?;
+        Ok(Content { file, range, body })
+    }
+
+    pub async fn delete_file(&self, who: &Principal, id: &str) -> Result<(), Error> {
+        let file = self.file(who, id, Scope::FilesDelete).await?;
+        let freed = self.catalog.delete_file(&who.tenant.id, &file.id).await?;
+        if let Some(key) = freed {
+            if let Err(e) = self.blobs.delete(&key).await {
+                // The row is gone; the orphan sweep will find the blob.
+                tracing::warn!(%key, error = %e, "could not delete a freed blob");
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn list_files(
+        &self,
+        who: &Principal,
+        project: &Project,
+        mut query: FileQuery,
+    ) -> Result<Page<FileRecord>, Error> {
+        who.require(Scope::FilesRead)?;
+        query.project_id = Some(project.id.clone());
+        Ok(self.catalog.list_files(&who.tenant.id, &query).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(filename: Option<&str>, content_type: Option<&str>) -> PartInfo {
+        PartInfo {
+            field_name: "file".into(),
+            filename: filename.map(str::to_owned),
+            content_type: content_type.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn declarations_must_agree_with_the_bytes() {
+        assert_eq!(
+            decide_format(&part(Some("a.pdf"), Some("application/pdf")), Format::Pdf).unwrap(),
+            Format::Pdf
+        );
+        assert_eq!(
+            decide_format(&part(Some("a.bin"), None), Format::Pdf).unwrap(),
+            Format::Pdf
+        );
+        assert_eq!(
+            decide_format(&part(Some("a.doc"), None), Format::Ole).unwrap(),
+            Format::Doc
+        );
+        assert_eq!(
+            decide_format(&part(Some("list.csv"), Some("text/plain")), Format::Text).unwrap(),
+            Format::Text
+        );
+        assert_eq!(
+            decide_format(&part(Some("list.csv"), None), Format::Text).unwrap(),
+            Format::Csv
+        );
+        let err = decide_format(&part(Some("x.pdf"), None), Format::Png).unwrap_err();
+        assert_eq!(
+            (err.code, err.reason),
+            ("format_mismatch", Some(Reason::Format))
+        );
+        assert!(decide_format(&part(Some("x.png"), Some("application/pdf")), Format::Png).is_err());
+        assert!(
+            decide_format(
+                &part(None, Some("application/octet-stream")),
+                Format::Binary
+            )
+            .is_ok()
+        );
+    }
+}

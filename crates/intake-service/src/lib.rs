@@ -1,0 +1,47 @@
+//! intake's operations, shared by every front end: the native API, the seed
+//! dialects and the admin CLI call these and only translate wire formats.
+//! Each operation checks the caller's scopes and tenant itself, so no front
+//! end can forget to; another tenant's resources are reported as not found.
+
+mod accounts;
+pub mod auth;
+mod files;
+mod projects;
+
+pub use accounts::{Bootstrap, NewKey, NewUser};
+pub use files::{Content, NewUpload, UploadOutcome};
+pub use projects::NewProject;
+
+use intake_blob::BlobStore;
+use intake_catalog::Catalog;
+use intake_ingest::Limits;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// The slug of the tenant created at first start. Its `admin` credentials
+/// are the operator's: they manage every tenant.
+pub const OPERATOR_TENANT: &str = "default";
+/// The project created at first start.
+pub const DEFAULT_PROJECT: &str = "default";
+
+#[derive(Clone)]
+pub struct Service {
+    pub catalog: Arc<dyn Catalog>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub limits: Limits,
+    /// argon2 needs ~19 MiB and tens of milliseconds per check: a few at a
+    /// time, so a burst of Basic-auth requests cannot exhaust memory.
+    password_checks: Arc<Semaphore>,
+}
+
+impl Service {
+    pub fn new(catalog: Arc<dyn Catalog>, blobs: Arc<dyn BlobStore>, limits: Limits) -> Service {
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Service {
+            catalog,
+            blobs,
+            limits,
+            password_checks: Arc::new(Semaphore::new(permits)),
+        }
+    }
+}
