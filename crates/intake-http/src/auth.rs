@@ -33,16 +33,28 @@ pub fn parse_authorization(value: &str) -> Option<Credentials> {
         let decoded = STANDARD.decode(rest).ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (user, password) = decoded.split_once(':')?;
-        return Some(Credentials::Basic { user: user.to_owned(), password: password.to_owned() });
+        return Some(Credentials::Basic {
+            user: user.to_owned(),
+            password: password.to_owned(),
+        });
     }
     None
 }
 
-pub async fn authenticate(state: &AppState, credentials: Option<Credentials>) -> Result<Principal, Error> {
+pub async fn authenticate(
+    state: &AppState,
+    credentials: Option<Credentials>,
+) -> Result<Principal, Error> {
     let principal = match credentials {
-        None => return Err(Error::unauthorized("credentials are required (Bearer API key or HTTP Basic)")),
+        None => {
+            return Err(Error::unauthorized(
+                "credentials are required (Bearer API key or HTTP Basic)",
+            ));
+        }
         Some(Credentials::Bearer(token)) => state.service.authenticate_key(&token).await?,
-        Some(Credentials::Basic { user, password }) => state.service.authenticate_basic(&user, &password).await?,
+        Some(Credentials::Basic { user, password }) => {
+            state.service.authenticate_basic(&user, &password).await?
+        }
     };
     tracing::Span::current().record("tenant", principal.tenant.slug.as_str());
     Ok(principal)
@@ -52,13 +64,17 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
-        let credentials = match header {
-            None => None,
-            Some(value) => Some(
-                parse_authorization(value).ok_or_else(|| Error::unauthorized("the Authorization header cannot be parsed"))?,
-            ),
-        };
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or(""));
+        let credentials =
+            match header {
+                None => None,
+                Some(value) => Some(parse_authorization(value).ok_or_else(|| {
+                    Error::unauthorized("the Authorization header cannot be parsed")
+                })?),
+            };
         Ok(Auth(authenticate(state, credentials).await?))
     }
 }
@@ -69,17 +85,29 @@ mod tests {
 
     #[test]
     fn parses_bearer_and_basic() {
-        assert_eq!(parse_authorization("Bearer ik_abc"), Some(Credentials::Bearer("ik_abc".into())));
-        assert_eq!(parse_authorization("bearer  ik_abc "), Some(Credentials::Bearer("ik_abc".into())));
+        assert_eq!(
+            parse_authorization("Bearer ik_abc"),
+            Some(Credentials::Bearer("ik_abc".into()))
+        );
+        assert_eq!(
+            parse_authorization("bearer  ik_abc "),
+            Some(Credentials::Bearer("ik_abc".into()))
+        );
         let basic = format!("Basic {}", STANDARD.encode("awesomeuser:gReAt/PaSsWoRd123"));
         assert_eq!(
             parse_authorization(&basic),
-            Some(Credentials::Basic { user: "awesomeuser".into(), password: "gReAt/PaSsWoRd123".into() })
+            Some(Credentials::Basic {
+                user: "awesomeuser".into(),
+                password: "gReAt/PaSsWoRd123".into()
+            })
         );
         let key_as_user = format!("Basic {}", STANDARD.encode("ik_abc:"));
         assert_eq!(
             parse_authorization(&key_as_user),
-            Some(Credentials::Basic { user: "ik_abc".into(), password: String::new() })
+            Some(Credentials::Basic {
+                user: "ik_abc".into(),
+                password: String::new()
+            })
         );
         assert_eq!(parse_authorization("Basic !!!"), None);
         assert_eq!(parse_authorization("Digest x"), None);

@@ -77,11 +77,16 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(problem)).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"intake\", Basic realm=\"intake\", charset=\"UTF-8\""),
+                HeaderValue::from_static(
+                    "Bearer realm=\"intake\", Basic realm=\"intake\", charset=\"UTF-8\"",
+                ),
             );
         }
         if e.kind == ErrorKind::Timeout || e.kind == ErrorKind::PayloadTooLarge {
@@ -93,5 +98,9 @@ impl IntoResponse for ApiError {
 }
 
 pub async fn not_found_route() -> ApiError {
-    ApiError(Error::new(ErrorKind::NotFound, "no_route", "no such endpoint"))
+    ApiError(Error::new(
+        ErrorKind::NotFound,
+        "no_route",
+        "no such endpoint",
+    ))
 }

@@ -19,10 +19,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let limit = state.config.max_json_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| Error::bad_request("invalid_body", format!("the JSON body is unreadable or over {limit} bytes")))?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError(Error::bad_request("invalid_body", format!("invalid JSON body: {e}"))))
+            .map_err(|_| {
+                Error::bad_request(
+                    "invalid_body",
+                    format!("the JSON body is unreadable or over {limit} bytes"),
+                )
+            })?;
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError(Error::bad_request(
+                "invalid_body",
+                format!("invalid JSON body: {e}"),
+            ))
+        })
     }
 }
 
@@ -36,6 +44,11 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for QueryParams<T> {
         let query = parts.uri.query().unwrap_or("");
         serde_urlencoded::from_str(query)
             .map(QueryParams)
-            .map_err(|e| ApiError(Error::bad_request("invalid_query", format!("invalid query: {e}"))))
+            .map_err(|e| {
+                ApiError(Error::bad_request(
+                    "invalid_query",
+                    format!("invalid query: {e}"),
+                ))
+            })
     }
 }

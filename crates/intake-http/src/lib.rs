@@ -32,7 +32,10 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> HttpConfig {
-        HttpConfig { max_json_bytes: 1 << 20, request_timeout: Duration::from_secs(60) }
+        HttpConfig {
+            max_json_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(60),
+        }
     }
 }
 

@@ -15,7 +15,10 @@ pub fn router(openapi: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(openapi.as_ref().clone()) }),
+        )
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -29,7 +32,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }
 
 /// Installs the process-wide Prometheus recorder (once; later calls get the
@@ -38,7 +44,9 @@ pub fn install_metrics() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0];
+            let buckets = [
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0,
+            ];
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
                 .unwrap_or_else(|_| PrometheusBuilder::new());
@@ -51,7 +59,10 @@ pub fn install_metrics() -> PrometheusHandle {
             metrics::describe_counter!("intake_upload_bytes_total", "Bytes of committed files");
             metrics::describe_counter!("intake_errors_total", "Error answers, by stable code");
             metrics::describe_gauge!("intake_uploads_in_flight", "Upload requests being received");
-            metrics::describe_histogram!("intake_http_request_duration_seconds", "Request durations");
+            metrics::describe_histogram!(
+                "intake_http_request_duration_seconds",
+                "Request durations"
+            );
             // Present from the start, so dashboards see zeros, not gaps.
             metrics::counter!("intake_uploads_total").absolute(0);
             metrics::counter!("intake_upload_bytes_total").absolute(0);

@@ -1,6 +1,8 @@
 //! Files: upload, read, download, list, delete.
 
-use super::wire::{FileList, FileView, ListParams, UploadForm, UploadResponse, parse_folder_id, parse_metadata};
+use super::wire::{
+    FileList, FileView, ListParams, UploadForm, UploadResponse, parse_folder_id, parse_metadata,
+};
 use crate::error::{ApiError, Problem};
 use crate::extract::QueryParams;
 use crate::{AppState, Auth};
@@ -32,7 +34,11 @@ impl Drop for InFlight {
 }
 
 pub fn content_types(headers: &HeaderMap) -> Vec<&str> {
-    headers.get_all(header::CONTENT_TYPE).iter().filter_map(|v| v.to_str().ok()).collect()
+    headers
+        .get_all(header::CONTENT_TYPE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
 }
 
 pub fn body_stream(body: Body) -> intake_ingest::Body {
@@ -62,20 +68,39 @@ pub async fn upload(
     body: Body,
 ) -> Result<(StatusCode, Json<UploadResponse>), ApiError> {
     let service = &state.service;
-    let project = service.project_for(&who, &project, Scope::FilesWrite).await?;
+    let project = service
+        .project_for(&who, &project, Scope::FilesWrite)
+        .await?;
     let _in_flight = InFlight::start();
-    let form = service.receive(&project, body_stream(body), &content_types(&headers), &["file"]).await?;
+    let form = service
+        .receive(
+            &project,
+            body_stream(body),
+            &content_types(&headers),
+            &["file"],
+        )
+        .await?;
     let new = NewUpload {
         upload_name: form.field("name").map(str::to_owned),
-        file_name: form.field("name").map(|n| intake_core::name::check_display_name(n, "name")).transpose()?,
+        file_name: form
+            .field("name")
+            .map(|n| intake_core::name::check_display_name(n, "name"))
+            .transpose()?,
         metadata: parse_metadata(form.field("meta"))?,
         folder_id: parse_folder_id(form.field("folder_id"))?,
     };
     let outcome = service.commit(&who, &project, form, new).await?;
     metrics::counter!("intake_uploads_total").increment(outcome.files.len() as u64);
-    metrics::counter!("intake_upload_bytes_total").increment(outcome.files.iter().map(|f| f.size).sum());
+    metrics::counter!("intake_upload_bytes_total")
+        .increment(outcome.files.iter().map(|f| f.size).sum());
     let files = outcome.files.into_iter().map(FileView::from).collect();
-    Ok((StatusCode::CREATED, Json(UploadResponse { upload_id: outcome.upload.id, files })))
+    Ok((
+        StatusCode::CREATED,
+        Json(UploadResponse {
+            upload_id: outcome.upload.id,
+            files,
+        }),
+    ))
 }
 
 /// A file's metadata and status.
@@ -85,7 +110,11 @@ pub async fn upload(
     responses((status = 200, body = FileView), (status = 404, body = Problem)),
     security(("bearer" = []), ("basic" = []))
 )]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<FileView>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<FileView>, ApiError> {
     let file = state.service.file(&who, &id, Scope::FilesRead).await?;
     Ok(Json(file.into()))
 }
@@ -97,7 +126,11 @@ pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem)),
     security(("bearer" = []), ("basic" = []))
 )]
-pub async fn delete(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     state.service.delete_file(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -126,8 +159,13 @@ pub async fn content(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     let size = file.size;
-    let wants_range = headers.get(header::IF_RANGE).is_none() || header_matches(&headers, header::IF_RANGE, &etag);
-    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()).filter(|_| wants_range) {
+    let wants_range = headers.get(header::IF_RANGE).is_none()
+        || header_matches(&headers, header::IF_RANGE, &etag);
+    let range = match headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| wants_range)
+    {
         Some(value) => byte_range(value, size)?,
         None => None,
     };
@@ -140,7 +178,10 @@ pub async fn content(
     let h = response.headers_mut();
     let length = match &content.range {
         Some(r) => {
-            h.insert(header::CONTENT_RANGE, value(&format!("bytes {}-{}/{size}", r.start, r.end - 1)));
+            h.insert(
+                header::CONTENT_RANGE,
+                value(&format!("bytes {}-{}/{size}", r.start, r.end - 1)),
+            );
             r.end - r.start
         }
         None => size,
@@ -149,10 +190,20 @@ pub async fn content(
     h.insert(header::CONTENT_TYPE, value(file.detected_format.mime()));
     h.insert(header::ETAG, value(&etag));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CONTENT_DISPOSITION, value(&content_disposition(&file.name)));
+    let download_name = file.original_filename.as_deref().unwrap_or(&file.name);
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        value(&content_disposition(download_name)),
+    );
     // Served bytes are the client's: never let a browser run them.
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     Ok(response)
 }
 
@@ -175,7 +226,13 @@ fn header_matches(headers: &HeaderMap, name: header::HeaderName, etag: &str) -> 
 /// One satisfiable range of `size` bytes, None to send everything (several
 /// ranges are answered whole, which RFC 9110 allows), or 416.
 fn byte_range(value: &str, size: u64) -> Result<Option<Range<u64>>, Error> {
-    let unsatisfiable = || Error::new(ErrorKind::RangeNotSatisfiable, "invalid_range", format!("the file has {size} bytes"));
+    let unsatisfiable = || {
+        Error::new(
+            ErrorKind::RangeNotSatisfiable,
+            "invalid_range",
+            format!("the file has {size} bytes"),
+        )
+    };
     let parsed = http_range_header::parse_range_header(value).map_err(|_| unsatisfiable())?;
     let ranges = parsed.validate(size).map_err(|_| unsatisfiable())?;
     match ranges.as_slice() {
@@ -189,7 +246,13 @@ fn byte_range(value: &str, size: u64) -> Result<Option<Range<u64>>, Error> {
 pub fn content_disposition(name: &str) -> String {
     let fallback: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
@@ -208,13 +271,19 @@ pub async fn list(
     Path(project): Path<String>,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<FileList>, ApiError> {
-    let project = state.service.project_for(&who, &project, Scope::FilesRead).await?;
+    let project = state
+        .service
+        .project_for(&who, &project, Scope::FilesRead)
+        .await?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
         return Err(Error::bad_request("invalid_query", "limit must be between 1 and 1000").into());
     }
     let after = match params.cursor.as_deref() {
-        Some(c) => Some(Cursor::decode(c).ok_or_else(|| Error::bad_request("invalid_query", "the cursor is not valid"))?),
+        Some(c) => Some(
+            Cursor::decode(c)
+                .ok_or_else(|| Error::bad_request("invalid_query", "the cursor is not valid"))?,
+        ),
         None => None,
     };
     let query = FileQuery {
@@ -244,13 +313,22 @@ mod tests {
         assert_eq!(byte_range("bytes=90-", 100).unwrap(), Some(90..100));
         assert_eq!(byte_range("bytes=-10", 100).unwrap(), Some(90..100));
         assert_eq!(byte_range("bytes=0-1,5-6", 100).unwrap(), None);
-        assert_eq!(byte_range("bytes=100-", 100).unwrap_err().code, "invalid_range");
-        assert_eq!(byte_range("pages=1", 100).unwrap_err().code, "invalid_range");
+        assert_eq!(
+            byte_range("bytes=100-", 100).unwrap_err().code,
+            "invalid_range"
+        );
+        assert_eq!(
+            byte_range("pages=1", 100).unwrap_err().code,
+            "invalid_range"
+        );
     }
 
     #[test]
     fn dispositions_cannot_break_out() {
-        assert_eq!(content_disposition("a.pdf"), "attachment; filename=\"a.pdf\"; filename*=UTF-8''a%2Epdf");
+        assert_eq!(
+            content_disposition("a.pdf"),
+            "attachment; filename=\"a.pdf\"; filename*=UTF-8''a%2Epdf"
+        );
         let tricky = content_disposition("x\";\r\nSet-Cookie: y=z ü.pdf");
         assert!(!tricky.contains('\r') && !tricky.contains('\n'));
         assert!(tricky.starts_with("attachment; filename=\"x_;__Set-Cookie: y=z _.pdf\""));

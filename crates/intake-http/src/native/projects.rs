@@ -13,7 +13,10 @@ use intake_service::NewProject;
 /// The caller's projects.
 #[utoipa::path(get, path = "/v1/projects", tag = "projects",
     responses((status = 200, body = Vec<Project>)), security(("bearer" = []), ("basic" = [])))]
-pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<Project>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Vec<Project>>, ApiError> {
     Ok(Json(state.service.list_projects(&who).await?))
 }
 
@@ -25,15 +28,31 @@ pub async fn create(
     Auth(who): Auth,
     JsonBody(body): JsonBody<NewProjectBody>,
 ) -> Result<(StatusCode, Json<Project>), ApiError> {
-    let new = NewProject { slug: body.slug, name: body.name, policy: body.policy };
-    let project = state.service.create_project(Some(&who), &who.tenant, new).await?;
+    let new = NewProject {
+        slug: body.slug,
+        name: body.name,
+        policy: body.policy,
+    };
+    let project = state
+        .service
+        .create_project(Some(&who), &who.tenant, new)
+        .await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
     responses((status = 200, body = Project), (status = 404, body = Problem)), security(("bearer" = []), ("basic" = [])))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(project): Path<String>) -> Result<Json<Project>, ApiError> {
-    Ok(Json(state.service.project_for(&who, &project, Scope::FilesRead).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(project): Path<String>,
+) -> Result<Json<Project>, ApiError> {
+    Ok(Json(
+        state
+            .service
+            .project_for(&who, &project, Scope::FilesRead)
+            .await?,
+    ))
 }
 
 /// Change a project's name or policy (scope `projects:admin`).
@@ -46,13 +65,22 @@ pub async fn update(
     Path(project): Path<String>,
     JsonBody(patch): JsonBody<ProjectPatch>,
 ) -> Result<Json<Project>, ApiError> {
-    Ok(Json(state.service.update_project(&who, &project, patch.name.as_deref(), patch.policy).await?))
+    Ok(Json(
+        state
+            .service
+            .update_project(&who, &project, patch.name.as_deref(), patch.policy)
+            .await?,
+    ))
 }
 
 /// Delete an empty project (scope `projects:admin`).
 #[utoipa::path(delete, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
     responses((status = 204), (status = 409, body = Problem)), security(("bearer" = []), ("basic" = [])))]
-pub async fn delete(State(state): State<AppState>, Auth(who): Auth, Path(project): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(project): Path<String>,
+) -> Result<StatusCode, ApiError> {
     state.service.delete_project(&who, &project).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -67,8 +95,16 @@ pub async fn list_folders(
     Path(project): Path<String>,
     QueryParams(params): QueryParams<FolderParams>,
 ) -> Result<Json<Vec<Folder>>, ApiError> {
-    let project = state.service.project_for(&who, &project, Scope::FilesRead).await?;
-    Ok(Json(state.service.list_folders(&project, params.parent_id).await?))
+    let project = state
+        .service
+        .project_for(&who, &project, Scope::FilesRead)
+        .await?;
+    Ok(Json(
+        state
+            .service
+            .list_folders(&project, params.parent_id)
+            .await?,
+    ))
 }
 
 /// Create a folder (scope `folders:write`).
@@ -82,12 +118,21 @@ pub async fn create_folder(
     Path(project): Path<String>,
     JsonBody(body): JsonBody<NewFolderBody>,
 ) -> Result<(StatusCode, Json<Folder>), ApiError> {
-    let folder = state.service.create_folder(&who, &project, body.parent_id, &body.name).await?;
+    let folder = state
+        .service
+        .create_folder(&who, &project, body.parent_id, &body.name)
+        .await?;
     Ok((StatusCode::CREATED, Json(folder)))
 }
 
 fn folder_id(raw: &str) -> Result<i64, Error> {
-    raw.parse().map_err(|_| Error::new(intake_core::ErrorKind::NotFound, "folder_not_found", "no such folder"))
+    raw.parse().map_err(|_| {
+        Error::new(
+            intake_core::ErrorKind::NotFound,
+            "folder_not_found",
+            "no such folder",
+        )
+    })
 }
 
 #[utoipa::path(get, path = "/v1/projects/{project}/folders/{id}", tag = "folders",
@@ -98,7 +143,10 @@ pub async fn get_folder(
     Auth(who): Auth,
     Path((project, id)): Path<(String, String)>,
 ) -> Result<Json<Folder>, ApiError> {
-    let project = state.service.project_for(&who, &project, Scope::FilesRead).await?;
+    let project = state
+        .service
+        .project_for(&who, &project, Scope::FilesRead)
+        .await?;
     Ok(Json(state.service.folder(&project, folder_id(&id)?).await?))
 }
 
@@ -111,6 +159,9 @@ pub async fn delete_folder(
     Auth(who): Auth,
     Path((project, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.delete_folder(&who, &project, folder_id(&id)?).await?;
+    state
+        .service
+        .delete_folder(&who, &project, folder_id(&id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -40,7 +40,10 @@ impl From<FileRecord> for FileView {
     fn from(f: FileRecord) -> FileView {
         let this = format!("/v1/files/{}", f.id);
         FileView {
-            links: Links { content: format!("{this}/content"), this },
+            links: Links {
+                content: format!("{this}/content"),
+                this,
+            },
             id: f.id,
             project_id: f.project_id,
             folder_id: f.folder_id,
@@ -182,8 +185,14 @@ pub fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Error> {
     let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
         return Ok(Metadata::new());
     };
-    let invalid = |why: &str| Error::bad_request("invalid_metadata", format!("meta must be a JSON object of strings: {why}"));
-    let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| invalid(&e.to_string()))?;
+    let invalid = |why: &str| {
+        Error::bad_request(
+            "invalid_metadata",
+            format!("meta must be a JSON object of strings: {why}"),
+        )
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| invalid(&e.to_string()))?;
     let serde_json::Value::Object(map) = value else {
         return Err(invalid("not an object"));
     };
@@ -203,9 +212,12 @@ pub fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Error> {
 pub fn parse_folder_id(raw: Option<&str>) -> Result<i64, Error> {
     match raw.map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(0),
-        Some(r) => r
-            .parse()
-            .map_err(|_| Error::bad_request("invalid_folder", format!("folder_id {r:?} is not a folder id"))),
+        Some(r) => r.parse().map_err(|_| {
+            Error::bad_request(
+                "invalid_folder",
+                format!("folder_id {r:?} is not a folder id"),
+            )
+        }),
     }
 }
 
@@ -221,7 +233,11 @@ mod tests {
         assert_eq!(m["ok"], "true");
         assert!(parse_metadata(None).unwrap().is_empty());
         for bad in ["[1]", "\"x\"", "{\"a\":{}}", "{\"a\":null}", "{not json"] {
-            assert_eq!(parse_metadata(Some(bad)).unwrap_err().code, "invalid_metadata", "{bad}");
+            assert_eq!(
+                parse_metadata(Some(bad)).unwrap_err().code,
+                "invalid_metadata",
+                "{bad}"
+            );
         }
     }
 
@@ -229,6 +245,9 @@ mod tests {
     fn folder_ids_parse() {
         assert_eq!(parse_folder_id(None).unwrap(), 0);
         assert_eq!(parse_folder_id(Some(" 3 ")).unwrap(), 3);
-        assert_eq!(parse_folder_id(Some("x")).unwrap_err().code, "invalid_folder");
+        assert_eq!(
+            parse_folder_id(Some("x")).unwrap_err().code,
+            "invalid_folder"
+        );
     }
 }

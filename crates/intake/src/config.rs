@@ -1,0 +1,146 @@
+//! The server's configuration: one struct with a default for every value,
+//! layered as defaults < TOML file < `INTAKE__SECTION__KEY` environment
+//! variables < flags. Loading has no side effects.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use intake_http::HttpConfig;
+use intake_ingest::Limits;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The commented example, printed by `intake config example`.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the catalog, the blobs and admin.key live.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub limits: Limits,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            data_dir: PathBuf::from("./intake-data"),
+            server: ServerConfig::default(),
+            limits: Limits::default(),
+            http: HttpConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: String,
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub sweep_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub staging_max_age: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            shutdown_timeout: Duration::from_secs(30),
+            sweep_interval: Duration::from_secs(600),
+            staging_max_age: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> LogConfig {
+        LogConfig {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Flags that override the layered configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                anyhow::bail!("the config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("INTAKE__").split("__"));
+        let mut config: Config = figment.extract()?;
+        if let Some(dir) = &overrides.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(listen) = &overrides.listen {
+            config.server.listen = listen.clone();
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_states_the_defaults() {
+        let example: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn files_and_flags_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("intake.toml");
+        std::fs::write(&file, "[limits]\nmax_files = 3\nidle_timeout = \"2s\"\n").unwrap();
+        let flags = Overrides {
+            data_dir: Some("/tmp/x".into()),
+            listen: None,
+        };
+        let config = Config::load(Some(&file), &flags).unwrap();
+        assert_eq!(config.limits.max_files, 3);
+        assert_eq!(config.limits.idle_timeout, Duration::from_secs(2));
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(config.server.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("intake.toml");
+        std::fs::write(&file, "[limits]\nmax_filez = 3\n").unwrap();
+        assert!(Config::load(Some(&file), &Overrides::default()).is_err());
+    }
+}

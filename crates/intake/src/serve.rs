@@ -1,0 +1,189 @@
+//! `intake serve`: opens the data directory, bootstraps an empty one,
+//! serves HTTP, sweeps leftovers, and shuts down gracefully on SIGTERM.
+
+use crate::config::Config;
+use anyhow::Context;
+use intake_blob::{BlobStore, FileStore};
+use intake_catalog::{Catalog, SqliteCatalog};
+use intake_http::{AppState, HttpConfig};
+use intake_service::Service;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The catalog and blob store of a data directory, ready for the service.
+pub async fn open(config: &Config) -> anyhow::Result<Service> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let catalog = SqliteCatalog::open(&config.data_dir.join("catalog.db"))
+        .await
+        .context("opening the catalog")?;
+    let blobs = FileStore::open(&config.data_dir)
+        .await
+        .context("opening the blob store")?;
+    Ok(Service::new(
+        Arc::new(catalog),
+        Arc::new(blobs),
+        config.limits.clone(),
+    ))
+}
+
+pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()> {
+    let service = open(&config).await?;
+    // Nothing is in flight before we listen: after a crash, every staging
+    // file and every blob no file refers to is a leftover. A clean stop
+    // leaves a marker so a normal start skips the full listing.
+    let marker = config.data_dir.join("clean-shutdown");
+    let crashed = std::fs::remove_file(&marker).is_err();
+    let max_age = if crashed {
+        Duration::ZERO
+    } else {
+        config.server.staging_max_age
+    };
+    sweep_once(service.catalog.as_ref(), service.blobs.as_ref(), max_age).await?;
+    let boot = service.bootstrap(admin_key.as_deref()).await?;
+    let key_file = config.data_dir.join("admin.key");
+    if let Some(token) = &boot.generated_token {
+        write_secret(&key_file, token)?;
+    }
+    let listener = TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    announce(addr, &boot, admin_key.is_some(), &key_file)?;
+
+    let state = AppState {
+        service: service.clone(),
+        config: HttpConfig {
+            ..config.http.clone()
+        },
+        metrics: intake_http::install_metrics(),
+    };
+    let sweeper = tokio::spawn(sweep(
+        service.clone(),
+        config.server.sweep_interval,
+        config.server.staging_max_age,
+    ));
+    let app = intake_http::router(state);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    shutdown_signal().await;
+    tracing::info!("shutting down: no new connections; waiting for requests in flight");
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(config.server.shutdown_timeout, server).await {
+        Ok(result) => result??,
+        Err(_) => {
+            tracing::warn!(timeout = ?config.server.shutdown_timeout, "requests still in flight at the deadline")
+        }
+    }
+    sweeper.abort();
+    write_secret(&marker, "")?;
+    Ok(())
+}
+
+/// What a new user needs to know, on stdout: the first line is the address
+/// (tests and scripts read it).
+fn announce(
+    addr: std::net::SocketAddr,
+    boot: &intake_service::Bootstrap,
+    configured: bool,
+    key_file: &Path,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "intake listening on http://{addr}")?;
+    match &boot.generated_token {
+        Some(token) => {
+            writeln!(
+                out,
+                "created tenant 'default', project 'default' and an admin API key:"
+            )?;
+            writeln!(out, "    {token}")?;
+            writeln!(
+                out,
+                "it is shown once and saved in {} (mode 0600)",
+                key_file.display()
+            )?;
+        }
+        None if configured => writeln!(out, "admin API key: the value of INTAKE_ADMIN_KEY")?,
+        None => writeln!(out, "admin API key: in {}", key_file.display())?,
+    }
+    writeln!(
+        out,
+        "try: curl -H \"Authorization: Bearer $(cat {})\" -F file=@letter.pdf http://{addr}/v1/projects/default/files",
+        key_file.display()
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes a secret readable by its owner only.
+pub fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM");
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Removes unfinished writes of dead uploads, and blobs no file refers to
+/// (left by a crash between a durable write and its catalog commit).
+async fn sweep(service: Service, every: Duration, max_age: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = sweep_once(service.catalog.as_ref(), service.blobs.as_ref(), max_age).await
+        {
+            tracing::warn!(error = %e, "sweep failed");
+        }
+    }
+}
+
+pub async fn sweep_once(
+    catalog: &dyn Catalog,
+    blobs: &dyn BlobStore,
+    max_age: Duration,
+) -> anyhow::Result<()> {
+    let staging = blobs.sweep_staging(max_age).await?;
+    let mut orphans = 0;
+    for key in blobs.keys_older_than(max_age).await? {
+        if !catalog.blob_in_use(&key).await? {
+            blobs.delete(&key).await?;
+            orphans += 1;
+        }
+    }
+    if staging + orphans > 0 {
+        tracing::info!(staging, orphans, "swept");
+    }
+    Ok(())
+}
