@@ -1,3 +1,5 @@
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on any error")]
+
 //! One story, run against every catalog engine: what the service relies on.
 //! SQLite always; PostgreSQL joins when its engine exists and
 //! `INTAKE_TEST_DATABASE_URL` is set.

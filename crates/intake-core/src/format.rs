@@ -170,12 +170,12 @@ impl Format {
 
     /// Decides the format to record from what the bytes show and what the
     /// client declared. Returns the refined format (the declared one when the
-    /// bytes admit it), or `Err(())` when the bytes contradict the declaration.
-    pub fn reconcile(detected: Format, declared: Option<Format>) -> Result<Format, ()> {
+    /// bytes admit it), or None when the bytes contradict the declaration.
+    pub fn reconcile(detected: Format, declared: Option<Format>) -> Option<Format> {
         match declared {
-            None => Ok(detected),
-            Some(declared) if detected.admits(declared) => Ok(declared),
-            Some(_) => Err(()),
+            None => Some(detected),
+            Some(declared) if detected.admits(declared) => Some(declared),
+            Some(_) => None,
         }
     }
 }
@@ -210,15 +210,15 @@ mod tests {
     #[test]
     fn reconcile_accepts_agreement_and_refuses_contradiction() {
         use Format::*;
-        assert_eq!(Format::reconcile(Pdf, Some(Pdf)), Ok(Pdf));
-        assert_eq!(Format::reconcile(Pdf, None), Ok(Pdf));
-        assert_eq!(Format::reconcile(Ole, Some(Doc)), Ok(Doc));
-        assert_eq!(Format::reconcile(Zip, Some(Docx)), Ok(Docx));
-        assert_eq!(Format::reconcile(Text, Some(Csv)), Ok(Csv));
-        assert_eq!(Format::reconcile(Png, Some(Pdf)), Err(()));
-        assert_eq!(Format::reconcile(Text, Some(Pdf)), Err(()));
-        assert_eq!(Format::reconcile(Binary, Some(Pdf)), Err(()));
-        assert_eq!(Format::reconcile(Docx, Some(Xlsx)), Err(()));
+        assert_eq!(Format::reconcile(Pdf, Some(Pdf)), Some(Pdf));
+        assert_eq!(Format::reconcile(Pdf, None), Some(Pdf));
+        assert_eq!(Format::reconcile(Ole, Some(Doc)), Some(Doc));
+        assert_eq!(Format::reconcile(Zip, Some(Docx)), Some(Docx));
+        assert_eq!(Format::reconcile(Text, Some(Csv)), Some(Csv));
+        assert_eq!(Format::reconcile(Png, Some(Pdf)), None);
+        assert_eq!(Format::reconcile(Text, Some(Pdf)), None);
+        assert_eq!(Format::reconcile(Binary, Some(Pdf)), None);
+        assert_eq!(Format::reconcile(Docx, Some(Xlsx)), None);
     }
 
     #[test]

@@ -216,12 +216,12 @@ impl Service {
         new: NewKey,
     ) -> Result<(ApiKey, String), Error> {
         let scopes = new.scopes.unwrap_or_else(default_scopes);
-        if let Some(who) = who {
-            if !who.scopes.covers(&scopes) {
-                return Err(Error::forbidden(
-                    "a key cannot be given scopes its creator lacks",
-                ));
-            }
+        if let Some(who) = who
+            && !who.scopes.covers(&scopes)
+        {
+            return Err(Error::forbidden(
+                "a key cannot be given scopes its creator lacks",
+            ));
         }
         let projects = self.project_ids(tenant, &new.projects).await?;
         let name = if new.name.trim().is_empty() {
@@ -283,12 +283,12 @@ impl Service {
         new: NewUser,
     ) -> Result<User, Error> {
         let scopes = new.scopes.unwrap_or_else(default_scopes);
-        if let Some(who) = who {
-            if !who.scopes.covers(&scopes) {
-                return Err(Error::forbidden(
-                    "a user cannot be given scopes their creator lacks",
-                ));
-            }
+        if let Some(who) = who
+            && !who.scopes.covers(&scopes)
+        {
+            return Err(Error::forbidden(
+                "a user cannot be given scopes their creator lacks",
+            ));
         }
         let username = new.username.trim();
         if username.is_empty()

@@ -57,7 +57,7 @@ pub fn decide_format(part: &PartInfo, detected: Format) -> Result<Format, Error>
     let mut decided = None;
     for declared in [declared_type, declared_ext].into_iter().flatten() {
         let format = Format::reconcile(detected, Some(declared))
-            .map_err(|()| mismatch(detected, declared))?;
+            .ok_or_else(|| mismatch(detected, declared))?;
         decided.get_or_insert(format);
     }
     Ok(decided.unwrap_or(detected))
@@ -209,11 +209,11 @@ impl Service {
     pub async fn delete_file(&self, who: &Principal, id: &str) -> Result<(), Error> {
         let file = self.file(who, id, Scope::FilesDelete).await?;
         let freed = self.catalog.delete_file(&who.tenant.id, &file.id).await?;
-        if let Some(key) = freed {
-            if let Err(e) = self.blobs.delete(&key).await {
-                // The row is gone; the orphan sweep will find the blob.
-                tracing::warn!(%key, error = %e, "could not delete a freed blob");
-            }
+        if let Some(key) = freed
+            && let Err(e) = self.blobs.delete(&key).await
+        {
+            // The row is gone; the orphan sweep will find the blob.
+            tracing::warn!(%key, error = %e, "could not delete a freed blob");
         }
         Ok(())
     }

@@ -32,19 +32,19 @@ pub async fn commit_upload(
         unused_blobs: Vec::new(),
     };
     for mut file in files {
-        if duplicates != DuplicateMode::Allow {
-            if let Some(existing) =
-                live_file_with_hash(&mut tx, &file.project_id, &file.sha256).await?
-            {
-                if duplicates == DuplicateMode::Reject {
-                    return Err(CatalogError::Duplicate {
-                        existing: existing.id,
-                    });
-                }
-                committed.unused_blobs.push(file.blob_key);
-                committed.files.push(existing);
-                continue;
+        let existing = match duplicates {
+            DuplicateMode::Allow => None,
+            _ => live_file_with_hash(&mut tx, &file.project_id, &file.sha256).await?,
+        };
+        if let Some(existing) = existing {
+            if duplicates == DuplicateMode::Reject {
+                return Err(CatalogError::Duplicate {
+                    existing: existing.id,
+                });
             }
+            committed.unused_blobs.push(file.blob_key);
+            committed.files.push(existing);
+            continue;
         }
         let kept = share_blob(&mut tx, &file).await?;
         if kept != file.blob_key {
