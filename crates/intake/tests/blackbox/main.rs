@@ -1,0 +1,26 @@
+//! Black-box tests of the `intake` binary: every test starts the real
+//! server (`CARGO_BIN_EXE_intake serve`) on a free port and a temporary
+//! data directory, speaks HTTP to it (or runs its CLI), and asserts on
+//! status codes, problem codes, bytes, hashes, and what is left on disk.
+//!
+//! Infrastructure: `harness` (the server process), `http` (requests,
+//! answers, multipart builder), `raw` (HTTP over a bare socket), `fixtures`
+//! (generated data). The other modules are tests, one area each.
+
+mod fixtures;
+mod harness;
+mod http;
+mod raw;
+
+mod admin;
+mod auth;
+mod bad_input;
+mod cli;
+mod crash;
+mod limits;
+mod openapi;
+mod ops;
+mod policy;
+mod reads;
+mod scopes;
+mod uploads;
