@@ -41,15 +41,20 @@ async fn missing_bad_and_revoked_keys_get_401() {
         .call(&key, Method::GET, "/v1/projects", None)
         .await
         .expect_status(200, "fresh key");
-    server
+    let revoke = server
         .call(
             &server.admin_auth(),
             Method::DELETE,
             &format!("/v1/keys/{id}"),
             None,
         )
-        .await
-        .expect_status(204, "revoke");
+        .await;
+    assert!(
+        revoke.status / 100 == 2,
+        "revoke: {} {}",
+        revoke.status,
+        revoke.text()
+    );
     expect_unauthorized(
         &server.call(&key, Method::GET, "/v1/projects", None).await,
         "revoked key",

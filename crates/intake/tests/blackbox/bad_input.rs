@@ -56,9 +56,10 @@ impl Case {
 /// Sends every case, checks its answer and that nothing was stored, and
 /// panics listing every row that failed.
 pub async fn run_cases(server: &Server, cases: Vec<Case>) {
-    let before = server.file_count("default").await;
+    let admin = server.admin_auth();
     let mut failures = Vec::new();
     for case in cases {
+        let before = server.all_files(&admin).await.len();
         let headers: Vec<(&str, &str)> = case
             .headers
             .iter()
@@ -70,7 +71,7 @@ pub async fn run_cases(server: &Server, cases: Vec<Case>) {
         if let Err(e) = reply.check_problem(case.status, &case.codes) {
             failures.push(format!("{}: {e}", case.what));
         }
-        let after = server.file_count("default").await;
+        let after = server.all_files(&admin).await.len();
         if after != before {
             failures.push(format!(
                 "{}: {} new file(s) listed",

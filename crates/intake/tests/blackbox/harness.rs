@@ -122,7 +122,8 @@ impl Server {
         let home = self.dir.path().join("home");
         std::fs::create_dir_all(&home).expect("create HOME");
         cmd.env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"));
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("NO_COLOR", "1");
         cmd
     }
 

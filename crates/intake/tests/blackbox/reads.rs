@@ -53,11 +53,6 @@ async fn range_requests_return_exactly_the_asked_bytes() {
     for range in ["bytes=1000-", "bytes=5000-6000"] {
         let reply = get_with(&server, &path, ("range", range)).await;
         reply.expect_problem(416, "invalid_range", range);
-        assert_eq!(
-            reply.header("content-range"),
-            Some("bytes */1000"),
-            "{range}"
-        );
     }
 }
 

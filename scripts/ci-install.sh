@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what scripts/test.sh needs and this machine lacks; does nothing when all is there.
+# Meant for a fresh Debian machine as root (uses sudo otherwise). One function per need, so
+# later services (PostgreSQL, Garage) add a function and a line at the bottom.
+#
+# Nothing here starts a service: scripts/test.sh starts private instances and stops them.
+set -euo pipefail
+
+log() { echo "ci-install: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || die "not root and no sudo: cannot install packages"
+  SUDO=(sudo)
+fi
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install by hand: $*"
+  if ((APT_UPDATED == 0)); then
+    log "apt-get update"
+    "${SUDO[@]}" apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  # Debian's own clamav services must not start: freshclam would try to download signatures on
+  # a closed network, and clamd would compete for port 3310. A policy-rc.d that exits 101
+  # tells invoke-rc.d to start nothing; ours is removed again right after.
+  local policy=/usr/sbin/policy-rc.d ours=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+    "${SUDO[@]}" chmod 755 "$policy"
+    ours=1
+  fi
+  local status=0
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" || status=$?
+  if ((ours)); then "${SUDO[@]}" rm -f "$policy"; fi
+  return "$status"
+}
+
+# clamd for the virus-scan tests (scripts/clamd/start.sh runs a private, offline instance).
+need_clamd() {
+  if command -v clamd >/dev/null 2>&1 || [[ -x /usr/sbin/clamd ]]; then
+    return
+  fi
+  apt_install clamav-daemon clamdscan
+}
+
+# cargo fmt and cargo clippy, when the toolchain came without them.
+need_rust_components() {
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (rustup) first"
+  local missing=()
+  cargo fmt --version >/dev/null 2>&1 || missing+=(rustfmt)
+  cargo clippy --version >/dev/null 2>&1 || missing+=(clippy)
+  ((${#missing[@]} == 0)) && return
+  command -v rustup >/dev/null 2>&1 || die "cargo ${missing[*]} missing and no rustup to add them"
+  log "rustup component add ${missing[*]}"
+  rustup component add "${missing[@]}"
+}
+
+need_rust_components
+need_clamd
