@@ -13,10 +13,16 @@ mod sqlite;
 
 pub use error::CatalogError;
 pub use query::{Cursor, FileQuery, Page};
+
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;
-use intake_core::{ApiKey, DuplicateMode, FileRecord, Folder, Project, Tenant, Upload, User};
+use chrono::{DateTime, Utc};
+use intake_core::{
+    ApiKey, Delivery, DuplicateMode, FileRecord, FileStatus, Folder, Job, JobKind, Project, Reason, Task, Tenant, Upload,
+    User, Webhook,
+};
+use std::time::Duration;
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
@@ -29,6 +35,38 @@ pub struct Committed {
     /// Blob keys the caller wrote but that the catalog did not keep, because
     /// the tenant already had the same bytes. The caller deletes them.
     pub unused_blobs: Vec<String>,
+}
+
+/// A job to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub subject: String,
+    pub max_attempts: u32,
+    pub run_at: DateTime<Utc>,
+}
+
+/// The kind and attempt budget of jobs queued alongside other writes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JobTemplate {
+    pub kind: JobKind,
+    pub max_attempts: u32,
+}
+
+impl JobTemplate {
+    pub fn for_subject(&self, subject: &str) -> NewJob {
+        NewJob { kind: self.kind, subject: subject.to_owned(), max_attempts: self.max_attempts, run_at: intake_core::now() }
+    }
+}
+
+/// How processing ended for a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileOutcome {
+    pub status: FileStatus,
+    pub reason: Option<Reason>,
+    pub properties: Option<serde_json::Value>,
+    /// Drop the file's bytes (an infected file that is not quarantined).
+    pub release_blob: bool,
 }
 
 #[async_trait]
@@ -81,11 +119,14 @@ pub trait Catalog: Send + Sync + 'static {
     /// file whose SHA-256 the project already holds fails the whole upload
     /// with [`CatalogError::Duplicate`]; with `Reuse` the existing file is
     /// answered instead. Blobs are shared per tenant by SHA-256.
+    /// With `first_job`, each created file gets that job in the same
+    /// transaction: no file without its job, no job without its file.
     async fn commit_upload(
         &self,
         upload: &Upload,
         files: Vec<FileRecord>,
         duplicates: DuplicateMode,
+        first_job: Option<JobTemplate>,
     ) -> Result<Committed>;
     async fn file(&self, tenant_id: &str, id: &str) -> Result<FileRecord>;
     async fn upload(&self, tenant_id: &str, id: &str) -> Result<(Upload, Vec<FileRecord>)>;
@@ -95,4 +136,58 @@ pub trait Catalog: Send + Sync + 'static {
     async fn delete_file(&self, tenant_id: &str, id: &str) -> Result<Option<String>>;
     /// Whether any file refers to the blob (for the orphan sweep).
     async fn blob_in_use(&self, key: &str) -> Result<bool>;
+
+    // The job queue. Claims take a lease; a job whose lease runs out (its
+    // worker died) is claimed again. The other calls act only while the
+    // caller still holds the lease, and say whether it did.
+    async fn enqueue(&self, job: &NewJob) -> Result<i64>;
+    async fn claim_jobs(&self, owner: &str, limit: u32, lease: Duration) -> Result<Vec<Job>>;
+    async fn extend_lease(&self, job: &Job, lease: Duration) -> Result<bool>;
+    /// Done: the job is removed.
+    async fn finish_job(&self, job: &Job) -> Result<bool>;
+    /// Back in the queue, due at `run_at`.
+    async fn retry_job(&self, job: &Job, run_at: DateTime<Utc>, error: &str) -> Result<bool>;
+    /// Out of attempts: kept as failed, never run again.
+    async fn bury_job(&self, job: &Job, error: &str) -> Result<bool>;
+
+    // Processing.
+    /// A file by id alone, for workers (whose jobs carry only ids).
+    async fn file_by_id(&self, id: &str) -> Result<FileRecord>;
+    async fn tasks(&self, file_id: &str) -> Result<Vec<Task>>;
+    async fn save_task(&self, file_id: &str, task: &Task) -> Result<()>;
+    /// `received` → `processing`.
+    async fn start_processing(&self, file_id: &str) -> Result<()>;
+    /// Records the final status once, with the webhook deliveries it causes
+    /// and their jobs, in one transaction. Returns the file, and the blob key
+    /// to delete when the outcome released the last reference to it.
+    async fn finish_file(
+        &self,
+        file_id: &str,
+        outcome: &FileOutcome,
+        deliveries: &[Delivery],
+        delivery_job: JobTemplate,
+    ) -> Result<(FileRecord, Option<String>)>;
+
+    // Webhooks.
+    async fn create_webhook(&self, hook: &Webhook) -> Result<()>;
+    async fn webhooks(&self, project_id: &str) -> Result<Vec<Webhook>>;
+    async fn webhook(&self, id: &str) -> Result<Webhook>;
+    async fn delete_webhook(&self, tenant_id: &str, id: &str) -> Result<()>;
+    async fn delivery(&self, id: &str) -> Result<Delivery>;
+    /// Newest first.
+    async fn deliveries(&self, webhook_id: &str, limit: u32) -> Result<Vec<Delivery>>;
+    async fn save_delivery(&self, delivery: &Delivery) -> Result<()>;
+    /// Sends a delivery again: pending, with a new job.
+    async fn redeliver(&self, id: &str, job: JobTemplate) -> Result<Delivery>;
+
+    // Retention.
+    async fn due_for_expiry(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<FileRecord>>;
+    /// Marks the file expired and drops its bytes, once. Returns whether
+    /// this call expired it, and the blob key to delete.
+    async fn expire_file(
+        &self,
+        file_id: &str,
+        deliveries: &[Delivery],
+        delivery_job: JobTemplate,
+    ) -> Result<(bool, Option<String>)>;
 }

@@ -2,19 +2,22 @@
 //! the rules that apply to them. Pure logic: no HTTP types, no SQL, no I/O,
 //! so every policy here can be unit-tested in microseconds.
 
+pub mod checks;
 pub mod error;
 pub mod format;
 pub mod id;
 pub mod model;
 pub mod name;
 pub mod policy;
+pub mod processing;
 pub mod scope;
 
 pub use error::{Error, ErrorKind, Reason};
 pub use format::Format;
 pub use id::new_id;
 pub use model::*;
-pub use policy::{DuplicateMode, Policy};
+pub use policy::{DocumentClass, DuplicateMode, Orientation, Policy, Preflight, RespondMode, ScanMode};
+pub use processing::*;
 pub use scope::{Scope, Scopes};
 
 /// Timestamps are UTC everywhere.

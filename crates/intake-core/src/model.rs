@@ -113,6 +113,10 @@ pub struct FileRecord {
     /// Where the bytes are, in the blob store. Shared by identical files of
     /// the tenant.
     pub blob_key: String,
+    /// The document class its checks use, when one applies.
+    pub document_class: Option<String>,
+    /// What inspection found, once it has run.
+    pub properties: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,

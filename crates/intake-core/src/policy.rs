@@ -31,6 +31,88 @@ pub struct Policy {
     /// How long files are kept, in seconds. None: forever.
     pub retention_seconds: Option<u64>,
     pub duplicates: DuplicateMode,
+    /// Virus scanning through clamd.
+    pub scan: ScanMode,
+    /// Whether uploads answer once the bytes are durable or after processing.
+    pub respond: RespondMode,
+    /// With `respond: sync`, how long an upload waits for processing before
+    /// it answers 202 anyway (default 30).
+    pub wait_seconds: Option<u64>,
+    /// Whether the bytes of a file that is not `ready` may be downloaded.
+    pub serve_unready: bool,
+    /// Document classes defined by this project, in addition to the
+    /// built-in ones (`Letter 8.5 x 11`, `Legal 8.5 x 14`, `A4`, …).
+    pub document_classes: Vec<DocumentClass>,
+    /// The class that applies to files uploaded without one.
+    pub default_document_class: Option<String>,
+    pub preflight: Preflight,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanMode {
+    /// No file becomes ready unscanned: while clamd is unreachable the scan
+    /// is retried, and in the end the file fails.
+    Required,
+    /// Scanned when clamd is configured and reachable; otherwise the scan
+    /// task is skipped, with the reason.
+    #[default]
+    Optional,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RespondMode {
+    /// Answer once the bytes are durable: 202 with a `Location` to poll
+    /// while processing runs (201 when there is nothing to process).
+    #[default]
+    Async,
+    /// Wait for processing (up to `wait_seconds`) and answer the final status.
+    Sync,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Orientation {
+    /// Either way round.
+    #[default]
+    Any,
+    Portrait,
+    Landscape,
+}
+
+/// A physical kind of document: page size (points, 1/72 inch) within a
+/// tolerance, orientation, and page count limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentClass {
+    pub name: String,
+    pub width_pt: f64,
+    pub height_pt: f64,
+    /// Allowed difference per side, in points (default 3, about 1 mm).
+    #[serde(default = "default_tolerance")]
+    pub tolerance_pt: f64,
+    #[serde(default)]
+    pub orientation: Orientation,
+    #[serde(default)]
+    pub min_pages: Option<u32>,
+    #[serde(default)]
+    pub max_pages: Option<u32>,
+}
+
+fn default_tolerance() -> f64 {
+    3.0
+}
+
+/// Preflight rules: properties that make a document unfit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Preflight {
+    pub forbid_encrypted: bool,
+    pub forbid_javascript: bool,
+    pub forbid_embedded_files: bool,
+    pub forbid_macros: bool,
 }
 
 impl Policy {
@@ -81,8 +163,61 @@ impl Policy {
                 "retention_seconds must be positive",
             ));
         }
+        for class in &self.document_classes {
+            let sane = |v: f64| v.is_finite() && v > 0.0 && v < 100_000.0;
+            let tolerance_ok = class.tolerance_pt.is_finite() && class.tolerance_pt >= 0.0;
+            if class.name.trim().is_empty() || !sane(class.width_pt) || !sane(class.height_pt) || !tolerance_ok {
+                return Err(Error::bad_request(
+                    "invalid_policy",
+                    format!("document class {:?} is not valid", class.name),
+                ));
+            }
+        }
+        if let Some(name) = &self.default_document_class {
+            self.document_class(name)?;
+        }
         Ok(())
     }
+
+    /// A class by name: the project's own first, then the built-in ones.
+    pub fn document_class(&self, name: &str) -> Result<DocumentClass, Error> {
+        let wanted = name.trim();
+        self.document_classes
+            .iter()
+            .cloned()
+            .chain(builtin_classes())
+            .find(|c| c.name.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| Error::bad_request("unknown_document_class", format!("no document class {wanted:?}")))
+    }
+
+    /// How long a synchronous upload waits for processing.
+    pub fn wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.wait_seconds.unwrap_or(30))
+    }
+}
+
+fn class(name: &str, width_pt: f64, height_pt: f64) -> DocumentClass {
+    DocumentClass {
+        name: name.to_owned(),
+        width_pt,
+        height_pt,
+        tolerance_pt: default_tolerance(),
+        orientation: Orientation::Any,
+        min_pages: None,
+        max_pages: None,
+    }
+}
+
+/// Classes every project knows.
+pub fn builtin_classes() -> Vec<DocumentClass> {
+    vec![
+        class("Letter 8.5 x 11", 612.0, 792.0),
+        class("Legal 8.5 x 14", 612.0, 1008.0),
+        class("Tabloid 11 x 17", 792.0, 1224.0),
+        class("A4", 595.28, 841.89),
+        class("A5", 419.53, 595.28),
+        class("A3", 841.89, 1190.55),
+    ]
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub struct NewUpload {
     pub file_name: Option<String>,
     pub metadata: Metadata,
     pub folder_id: i64,
+    /// The document class the checks use; None: the project's default.
+    pub document_class: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +114,10 @@ impl Service {
             ));
         }
         self.check_folder(project, new.folder_id).await?;
+        let document_class = match new.document_class.as_deref().or(project.policy.default_document_class.as_deref()) {
+            Some(name) => Some(project.policy.document_class(name)?.name),
+            None => None,
+        };
         let at = now();
         let upload = Upload {
             id: new_id("upl"),
@@ -147,9 +153,11 @@ impl Service {
                 detected_format: staged.blob.format,
                 declared_content_type: staged.part.content_type.clone(),
                 metadata: new.metadata.clone(),
-                status: FileStatus::Ready,
+                status: FileStatus::Received,
                 reason: None,
                 blob_key: staged.blob.key.clone(),
+                document_class: document_class.clone(),
+                properties: None,
                 created_at: at,
                 updated_at: at,
                 expires_at,
@@ -157,7 +165,7 @@ impl Service {
             .collect();
         let committed = self
             .catalog
-            .commit_upload(&upload, records, project.policy.duplicates)
+            .commit_upload(&upload, records, project.policy.duplicates, Some(self.process_job))
             .await?;
         // From here the catalog owns the blobs it kept; the rest go.
         form.guard.disarm();

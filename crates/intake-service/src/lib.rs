@@ -13,7 +13,8 @@ pub use files::{Content, NewUpload, UploadOutcome};
 pub use projects::NewProject;
 
 use intake_blob::BlobStore;
-use intake_catalog::Catalog;
+use intake_catalog::{Catalog, JobTemplate};
+use intake_core::JobKind;
 use intake_ingest::Limits;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -29,6 +30,8 @@ pub struct Service {
     pub catalog: Arc<dyn Catalog>,
     pub blobs: Arc<dyn BlobStore>,
     pub limits: Limits,
+    /// The job every new file gets.
+    pub process_job: JobTemplate,
     /// argon2 needs ~19 MiB and tens of milliseconds per check: a few at a
     /// time, so a burst of Basic-auth requests cannot exhaust memory.
     password_checks: Arc<Semaphore>,
@@ -41,6 +44,7 @@ impl Service {
             catalog,
             blobs,
             limits,
+            process_job: JobTemplate { kind: JobKind::ProcessFile, max_attempts: 8 },
             password_checks: Arc::new(Semaphore::new(permits)),
         }
     }

@@ -93,6 +93,9 @@ CREATE TABLE files (
     status                 TEXT NOT NULL,
     reason                 TEXT,
     blob_key               TEXT NOT NULL,
+    document_class         TEXT,
+    -- What inspection found (JSON), once it has run.
+    properties             TEXT,
     created_at             INTEGER NOT NULL,
     updated_at             INTEGER NOT NULL,
     expires_at             INTEGER
@@ -101,3 +104,60 @@ CREATE INDEX files_listing ON files (project_id, created_at DESC, id DESC);
 CREATE INDEX files_by_hash ON files (project_id, sha256);
 CREATE INDEX files_by_upload ON files (upload_id);
 CREATE INDEX files_by_blob ON files (blob_key);
+CREATE INDEX files_expiring ON files (expires_at) WHERE expires_at IS NOT NULL AND status <> 'expired';
+
+-- One row per processing step of a file.
+CREATE TABLE tasks (
+    file_id      TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    started_at   INTEGER,
+    finished_at  INTEGER,
+    result       TEXT,
+    error        TEXT,
+    PRIMARY KEY (file_id, name)
+);
+
+-- The durable job queue (outbox): rows are written in the same transaction
+-- as what they act on. Workers claim with a lease; an expired lease makes
+-- the job claimable again. Finished jobs are deleted; jobs that used every
+-- attempt stay as 'failed' for inspection.
+CREATE TABLE jobs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind          TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    max_attempts  INTEGER NOT NULL,
+    run_at        INTEGER NOT NULL,
+    lease_owner   TEXT,
+    lease_until   INTEGER,
+    last_error    TEXT,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (state, run_at);
+
+CREATE TABLE webhooks (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    project_id  TEXT NOT NULL REFERENCES projects(id),
+    url         TEXT NOT NULL,
+    events      TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX webhooks_by_project ON webhooks (project_id);
+
+CREATE TABLE deliveries (
+    id             TEXT PRIMARY KEY,
+    webhook_id     TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event          TEXT NOT NULL,
+    payload        TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    attempts       INTEGER NOT NULL,
+    last_status    INTEGER,
+    last_response  TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at DESC);

@@ -107,6 +107,10 @@ pub async fn delete_project(db: &SqlitePool, tenant_id: &str, project_id: &str) 
             format!("the project holds {files} files and {folders} folders"),
         ));
     }
+    sqlx::query("DELETE FROM webhooks WHERE project_id = ?")
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM uploads WHERE project_id = ?")
         .bind(project_id)
         .execute(&mut *tx)

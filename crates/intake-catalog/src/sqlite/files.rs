@@ -2,7 +2,7 @@
 //! listings and deletes with shared-blob reference counts.
 
 use super::rows::{self, ms};
-use crate::{CatalogError, Committed, Cursor, FileQuery, Page, Result};
+use crate::{CatalogError, Committed, Cursor, FileQuery, JobTemplate, Page, Result};
 use intake_core::{DuplicateMode, FileRecord, Upload};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
@@ -15,6 +15,7 @@ pub async fn commit_upload(
     upload: &Upload,
     files: Vec<FileRecord>,
     duplicates: DuplicateMode,
+    first_job: Option<JobTemplate>,
 ) -> Result<Committed> {
     let mut tx = db.begin().await?;
     sqlx::query("INSERT INTO uploads (id, tenant_id, project_id, name, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -53,6 +54,9 @@ pub async fn commit_upload(
                 .push(std::mem::replace(&mut file.blob_key, kept));
         }
         insert_file(&mut tx, &file).await?;
+        if let Some(job) = &first_job {
+            super::processing::insert_job(&mut tx, &job.for_subject(&file.id)).await?;
+        }
         committed.files.push(file);
     }
     tx.commit().await?;
@@ -101,8 +105,8 @@ async fn insert_file(conn: &mut SqliteConnection, f: &FileRecord) -> Result<()> 
     sqlx::query(
         "INSERT INTO files (id, tenant_id, project_id, folder_id, upload_id, name, original_filename, size,
             sha256, detected_format, declared_content_type, metadata, status, reason, blob_key,
-            created_at, updated_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            document_class, properties, created_at, updated_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&f.id)
     .bind(&f.tenant_id)
@@ -119,6 +123,8 @@ async fn insert_file(conn: &mut SqliteConnection, f: &FileRecord) -> Result<()> 
     .bind(f.status.as_str())
     .bind(f.reason.map(|r| r.as_str()))
     .bind(&f.blob_key)
+    .bind(&f.document_class)
+    .bind(f.properties.as_ref().map(serde_json::Value::to_string))
     .bind(ms(f.created_at))
     .bind(ms(f.updated_at))
     .bind(f.expires_at.map(ms))
@@ -222,7 +228,10 @@ pub async fn delete_file(db: &SqlitePool, tenant_id: &str, id: &str) -> Result<O
 }
 
 /// Drops one reference to a blob; returns its key when that was the last.
-async fn release_blob(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
+pub(super) async fn release_blob(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<String>> {
     let refs: Option<(i64,)> =
         sqlx::query_as("UPDATE blobs SET refs = refs - 1 WHERE key = ? RETURNING refs")
             .bind(key)

@@ -8,11 +8,13 @@
 
 mod accounts;
 mod files;
+mod processing;
 mod rows;
 
-use crate::{Catalog, CatalogError, Committed, FileQuery, Page, Result};
+use crate::{Catalog, CatalogError, Committed, FileOutcome, FileQuery, JobTemplate, NewJob, Page, Result};
+use chrono::{DateTime, Utc};
 use async_trait::async_trait;
-use intake_core::{ApiKey, DuplicateMode, FileRecord, Folder, Project, Tenant, Upload, User};
+use intake_core::{ApiKey, Delivery, DuplicateMode, FileRecord, Folder, Job, Project, Task, Tenant, Upload, User, Webhook};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -141,8 +143,9 @@ impl Catalog for SqliteCatalog {
         upload: &Upload,
         files: Vec<FileRecord>,
         duplicates: DuplicateMode,
+        first_job: Option<JobTemplate>,
     ) -> Result<Committed> {
-        files::commit_upload(&self.write, upload, files, duplicates).await
+        files::commit_upload(&self.write, upload, files, duplicates, first_job).await
     }
     async fn file(&self, tenant_id: &str, id: &str) -> Result<FileRecord> {
         files::file(&self.read, tenant_id, id).await
@@ -158,5 +161,83 @@ impl Catalog for SqliteCatalog {
     }
     async fn blob_in_use(&self, key: &str) -> Result<bool> {
         files::blob_in_use(&self.read, key).await
+    }
+
+    async fn enqueue(&self, job: &NewJob) -> Result<i64> {
+        processing::enqueue(&self.write, job).await
+    }
+    async fn claim_jobs(&self, owner: &str, limit: u32, lease: Duration) -> Result<Vec<Job>> {
+        processing::claim_jobs(&self.write, owner, limit, lease).await
+    }
+    async fn extend_lease(&self, job: &Job, lease: Duration) -> Result<bool> {
+        processing::extend_lease(&self.write, job, lease).await
+    }
+    async fn finish_job(&self, job: &Job) -> Result<bool> {
+        processing::finish_job(&self.write, job).await
+    }
+    async fn retry_job(&self, job: &Job, run_at: DateTime<Utc>, error: &str) -> Result<bool> {
+        processing::retry_job(&self.write, job, run_at, error).await
+    }
+    async fn bury_job(&self, job: &Job, error: &str) -> Result<bool> {
+        processing::bury_job(&self.write, job, error).await
+    }
+
+    async fn file_by_id(&self, id: &str) -> Result<FileRecord> {
+        processing::file_by_id(&self.read, id).await
+    }
+    async fn tasks(&self, file_id: &str) -> Result<Vec<Task>> {
+        processing::tasks(&self.read, file_id).await
+    }
+    async fn save_task(&self, file_id: &str, task: &Task) -> Result<()> {
+        processing::save_task(&self.write, file_id, task).await
+    }
+    async fn start_processing(&self, file_id: &str) -> Result<()> {
+        processing::start_processing(&self.write, file_id).await
+    }
+    async fn finish_file(
+        &self,
+        file_id: &str,
+        outcome: &FileOutcome,
+        deliveries: &[Delivery],
+        delivery_job: JobTemplate,
+    ) -> Result<(FileRecord, Option<String>)> {
+        processing::finish_file(&self.write, file_id, outcome, deliveries, &delivery_job).await
+    }
+
+    async fn create_webhook(&self, hook: &Webhook) -> Result<()> {
+        processing::create_webhook(&self.write, hook).await
+    }
+    async fn webhooks(&self, project_id: &str) -> Result<Vec<Webhook>> {
+        processing::webhooks(&self.read, project_id).await
+    }
+    async fn webhook(&self, id: &str) -> Result<Webhook> {
+        processing::webhook(&self.read, id).await
+    }
+    async fn delete_webhook(&self, tenant_id: &str, id: &str) -> Result<()> {
+        processing::delete_webhook(&self.write, tenant_id, id).await
+    }
+    async fn delivery(&self, id: &str) -> Result<Delivery> {
+        processing::delivery(&self.read, id).await
+    }
+    async fn deliveries(&self, webhook_id: &str, limit: u32) -> Result<Vec<Delivery>> {
+        processing::deliveries(&self.read, webhook_id, limit).await
+    }
+    async fn save_delivery(&self, delivery: &Delivery) -> Result<()> {
+        processing::save_delivery(&self.write, delivery).await
+    }
+    async fn redeliver(&self, id: &str, job: JobTemplate) -> Result<Delivery> {
+        processing::redeliver(&self.write, id, &job).await
+    }
+
+    async fn due_for_expiry(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<FileRecord>> {
+        processing::due_for_expiry(&self.read, now, limit).await
+    }
+    async fn expire_file(
+        &self,
+        file_id: &str,
+        deliveries: &[Delivery],
+        delivery_job: JobTemplate,
+    ) -> Result<(bool, Option<String>)> {
+        processing::expire_file(&self.write, file_id, deliveries, &delivery_job).await
     }
 }

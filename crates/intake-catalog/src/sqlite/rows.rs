@@ -4,7 +4,8 @@
 use crate::{CatalogError, Result};
 use chrono::{DateTime, Utc};
 use intake_core::{
-    ApiKey, FileRecord, FileStatus, Folder, Format, Project, Reason, Tenant, Upload, User,
+    ApiKey, Delivery, DeliveryState, Event, FileRecord, FileStatus, Folder, Format, Project, Reason, Task, TaskName,
+    TaskState, Tenant, Upload, User, Webhook,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -120,8 +121,59 @@ pub fn file(row: &SqliteRow) -> Result<FileRecord> {
             .ok_or_else(|| CatalogError::Other(format!("bad status {status:?}")))?,
         reason: reason.as_deref().and_then(Reason::parse),
         blob_key: row.try_get("blob_key")?,
+        document_class: row.try_get("document_class")?,
+        properties: row
+            .try_get::<Option<String>, _>("properties")?
+            .map(|p| json(&p))
+            .transpose()?,
         created_at: time(row.try_get("created_at")?)?,
         updated_at: time(row.try_get("updated_at")?)?,
         expires_at: opt_time(row.try_get("expires_at")?)?,
+    })
+}
+
+fn bad(what: &str, value: &str) -> CatalogError {
+    CatalogError::Other(format!("bad {what} {value:?}"))
+}
+
+pub fn task(row: &SqliteRow) -> Result<Task> {
+    let name: String = row.try_get("name")?;
+    let state: String = row.try_get("state")?;
+    Ok(Task {
+        name: TaskName::parse(&name).ok_or_else(|| bad("task name", &name))?,
+        state: TaskState::parse(&state).ok_or_else(|| bad("task state", &state))?,
+        started_at: opt_time(row.try_get("started_at")?)?,
+        finished_at: opt_time(row.try_get("finished_at")?)?,
+        result: row.try_get::<Option<String>, _>("result")?.map(|r| json(&r)).transpose()?,
+        error: row.try_get("error")?,
+    })
+}
+
+pub fn webhook(row: &SqliteRow) -> Result<Webhook> {
+    Ok(Webhook {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        project_id: row.try_get("project_id")?,
+        url: row.try_get("url")?,
+        events: json(row.try_get("events")?)?,
+        secret: row.try_get("secret")?,
+        created_at: time(row.try_get("created_at")?)?,
+    })
+}
+
+pub fn delivery(row: &SqliteRow) -> Result<Delivery> {
+    let event: String = row.try_get("event")?;
+    let state: String = row.try_get("state")?;
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        webhook_id: row.try_get("webhook_id")?,
+        event: Event::parse(&event).ok_or_else(|| bad("event", &event))?,
+        payload: json(row.try_get("payload")?)?,
+        state: DeliveryState::parse(&state).ok_or_else(|| bad("delivery state", &state))?,
+        attempts: row.try_get::<i64, _>("attempts")? as u32,
+        last_status: row.try_get::<Option<i64>, _>("last_status")?.map(|s| s as u16),
+        last_response: row.try_get("last_response")?,
+        created_at: time(row.try_get("created_at")?)?,
+        updated_at: time(row.try_get("updated_at")?)?,
     })
 }

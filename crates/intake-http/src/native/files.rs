@@ -88,6 +88,7 @@ pub async fn upload(
             .transpose()?,
         metadata: parse_metadata(form.field("meta"))?,
         folder_id: parse_folder_id(form.field("folder_id"))?,
+        document_class: form.field("document_class").map(str::to_owned),
     };
     let outcome = service.commit(&who, &project, form, new).await?;
     metrics::counter!("intake_uploads_total").increment(outcome.files.len() as u64);

@@ -77,6 +77,8 @@ pub struct UploadForm {
     pub meta: Option<String>,
     /// Folder to put the files in; 0 (default) is the root.
     pub folder_id: Option<i64>,
+    /// Document class whose checks apply, e.g. `Letter 8.5 x 11`.
+    pub document_class: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
