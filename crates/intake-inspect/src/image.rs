@@ -17,6 +17,9 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 
 /// Chunks or segments walked before giving up on finding a resolution.
 const MAX_CHUNKS: usize = 1024;
+/// 0xFF fill bytes allowed before a JPEG marker (the spec sets no bound;
+/// encoders write a few at most).
+const MAX_FILL: usize = 64 * 1024;
 /// TIFF directory entries read; the tags wanted (256-296) sort first.
 const MAX_IFD_ENTRIES: usize = 512;
 
@@ -209,8 +212,13 @@ fn jpeg<R: Read + Seek>(reader: &mut R) -> Result<Image, InspectError> {
         if marker != 0xff {
             return Err(bad("JPEG segment"));
         }
+        let mut fill = 0;
         while marker == 0xff {
-            marker = read_array::<1, _>(reader)?[0]; // fill bytes
+            marker = read_array::<1, _>(reader)?[0];
+            fill += 1;
+            if fill > MAX_FILL {
+                return Err(bad("JPEG segment"));
+            }
         }
         if matches!(marker, 0x01 | 0xd0..=0xd7) {
             continue; // no length

@@ -39,7 +39,7 @@ pub use limits::Limits;
 pub use properties::{PageSize, Properties, TextEncoding};
 
 use intake_core::Format;
-use std::io::{Read, Seek};
+use std::io::{BufReader, Read, Seek};
 
 /// Inspects `reader`, which holds `size` bytes of a file whose bytes were
 /// detected as `format`. `size` is a hint used for early refusal; reads are
@@ -50,6 +50,9 @@ pub fn inspect<R: Read + Seek>(
     size: u64,
     limits: &Limits,
 ) -> Result<Properties, InspectError> {
+    // Inspectors read headers a few bytes at a time; a blob reader may be an
+    // unbuffered file. Seeking drops the buffer, which is what we want.
+    let reader = BufReader::new(reader);
     match format {
         Format::Pdf => pdf::inspect(reader, size, limits),
         Format::Png | Format::Jpeg | Format::Gif | Format::Tiff | Format::Webp | Format::Bmp => {
