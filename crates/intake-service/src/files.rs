@@ -167,6 +167,7 @@ impl Service {
             .catalog
             .commit_upload(&upload, records, project.policy.duplicates, Some(self.process_job))
             .await?;
+        self.jobs_ready.notify_one();
         // From here the catalog owns the blobs it kept; the rest go.
         form.guard.disarm();
         for key in committed.unused_blobs {

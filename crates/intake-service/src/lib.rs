@@ -6,6 +6,7 @@
 mod accounts;
 pub mod auth;
 mod files;
+mod processing;
 mod projects;
 
 pub use accounts::{Bootstrap, NewKey, NewUser};
@@ -17,7 +18,7 @@ use intake_catalog::{Catalog, JobTemplate};
 use intake_core::JobKind;
 use intake_ingest::Limits;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 /// The slug of the tenant created at first start. Its `admin` credentials
 /// are the operator's: they manage every tenant.
@@ -32,6 +33,10 @@ pub struct Service {
     pub limits: Limits,
     /// The job every new file gets.
     pub process_job: JobTemplate,
+    /// Attempts a webhook delivery gets.
+    pub webhook_attempts: u32,
+    /// Woken when jobs are queued, so an idle worker starts at once.
+    pub jobs_ready: Arc<Notify>,
     /// argon2 needs ~19 MiB and tens of milliseconds per check: a few at a
     /// time, so a burst of Basic-auth requests cannot exhaust memory.
     password_checks: Arc<Semaphore>,
@@ -45,6 +50,8 @@ impl Service {
             blobs,
             limits,
             process_job: JobTemplate { kind: JobKind::ProcessFile, max_attempts: 8 },
+            webhook_attempts: 8,
+            jobs_ready: Arc::new(Notify::new()),
             password_checks: Arc::new(Semaphore::new(permits)),
         }
     }

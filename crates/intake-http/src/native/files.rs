@@ -1,7 +1,8 @@
 //! Files: upload, read, download, list, delete.
 
 use super::wire::{
-    FileList, FileView, ListParams, UploadForm, UploadResponse, parse_folder_id, parse_metadata,
+    FileList, FileView, ListParams, UploadForm, UploadResponse, UploadView, WaitParams, parse_folder_id, parse_metadata,
+    parse_wait,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::QueryParams;
@@ -13,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use intake_catalog::{Cursor, FileQuery};
-use intake_core::{Error, ErrorKind, Scope};
+use intake_core::{Error, ErrorKind, RespondMode, Scope};
 use intake_service::NewUpload;
 use std::ops::Range;
 
@@ -51,7 +52,8 @@ pub fn body_stream(body: Body) -> intake_ingest::Body {
     params(("project" = String, Path, description = "Project slug or id")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
-        (status = 201, description = "Stored durably", body = UploadResponse),
+        (status = 201, description = "Stored durably and processed", body = UploadResponse),
+        (status = 202, description = "Stored durably; processing runs (poll Location)", body = UploadResponse),
         (status = 400, description = "Malformed request", body = Problem),
         (status = 404, description = "Unknown project or folder", body = Problem),
         (status = 409, description = "Duplicate refused by policy", body = Problem),
@@ -66,7 +68,7 @@ pub async fn upload(
     Path(project): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<UploadResponse>), ApiError> {
+) -> Result<Response, ApiError> {
     let service = &state.service;
     let project = service
         .project_for(&who, &project, Scope::FilesWrite)
@@ -94,20 +96,48 @@ pub async fn upload(
     metrics::counter!("intake_uploads_total").increment(outcome.files.len() as u64);
     metrics::counter!("intake_upload_bytes_total")
         .increment(outcome.files.iter().map(|f| f.size).sum());
-    let files = outcome.files.into_iter().map(FileView::from).collect();
-    Ok((
-        StatusCode::CREATED,
-        Json(UploadResponse {
-            upload_id: outcome.upload.id,
-            files,
-        }),
-    ))
+    let mut files = outcome.files;
+    if project.policy.respond == RespondMode::Sync {
+        files = service.wait_until_final(files, project.policy.wait()).await?;
+    }
+    // 201 once nothing is left to do; 202 and where to look while
+    // processing runs.
+    let pending = files.iter().any(|f| !f.status.is_final());
+    let location = match files.as_slice() {
+        [one] => format!("/v1/files/{}", one.id),
+        _ => format!("/v1/uploads/{}", outcome.upload.id),
+    };
+    let body = UploadResponse { upload_id: outcome.upload.id, files: files.into_iter().map(FileView::from).collect() };
+    let status = if pending { StatusCode::ACCEPTED } else { StatusCode::CREATED };
+    Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
 }
 
-/// A file's metadata and status.
+/// An upload (one request) and the status of its files.
+#[utoipa::path(
+    get, path = "/v1/uploads/{id}", tag = "files",
+    params(("id" = String, Path)),
+    responses((status = 200, body = UploadView), (status = 404, body = Problem)),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn get_upload(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<UploadView>, ApiError> {
+    let (upload, files) = state.service.upload(&who, &id).await?;
+    let done = files.iter().all(|f| f.status.is_final());
+    Ok(Json(UploadView {
+        id: upload.id,
+        project_id: upload.project_id,
+        name: upload.name,
+        metadata: upload.metadata,
+        status: if done { "complete" } else { "processing" }.to_owned(),
+        created_at: upload.created_at,
+        files: files.into_iter().map(FileView::from).collect(),
+    }))
+}
+
+/// A file's metadata, status and processing steps; with `wait`, a
+/// long-poll that answers when the status changes.
 #[utoipa::path(
     get, path = "/v1/files/{id}", tag = "files",
-    params(("id" = String, Path)),
+    params(("id" = String, Path), WaitParams),
     responses((status = 200, body = FileView), (status = 404, body = Problem)),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -115,9 +145,16 @@ pub async fn get(
     State(state): State<AppState>,
     Auth(who): Auth,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams<WaitParams>,
 ) -> Result<Json<FileView>, ApiError> {
-    let file = state.service.file(&who, &id, Scope::FilesRead).await?;
-    Ok(Json(file.into()))
+    let mut file = state.service.file(&who, &id, Scope::FilesRead).await?;
+    if let Some(wait) = parse_wait(params.wait.as_deref())? {
+        file = state.service.wait_for_change(file, wait).await?;
+    }
+    let tasks = state.service.tasks(&file).await?;
+    let mut view = FileView::from(file);
+    view.tasks = Some(tasks);
+    Ok(Json(view))
 }
 
 /// Delete a file. Its bytes go when no other file of the tenant shares them.

@@ -5,6 +5,7 @@
 mod admin;
 mod files;
 mod projects;
+mod webhooks;
 mod wire;
 
 use crate::AppState;
@@ -42,6 +43,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(files::upload, files::list))
         .routes(routes!(files::get, files::delete))
         .routes(routes!(files::content))
+        .routes(routes!(files::get_upload))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
         .routes(routes!(projects::list, projects::create))
         .routes(routes!(projects::get, projects::update, projects::delete))
         .routes(routes!(projects::list_folders, projects::create_folder))

@@ -1,7 +1,7 @@
 //! The native API's request and response bodies.
 
 use chrono::{DateTime, Utc};
-use intake_core::{ApiKey, Error, FileRecord, FileStatus, Format, Metadata, Reason, Scopes};
+use intake_core::{ApiKey, Delivery, Error, Event, FileRecord, FileStatus, Format, Metadata, Reason, Scopes, Task, Webhook};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -29,7 +29,15 @@ pub struct FileView {
     pub declared_content_type: Option<String>,
     pub metadata: Metadata,
     pub status: FileStatus,
+    /// Why the file was rejected: format, dimensions, page_count,
+    /// unrenderable, preflight or duplicate.
     pub reason: Option<Reason>,
+    pub document_class: Option<String>,
+    /// What inspection found (pages, page sizes, image size, …).
+    pub properties: Option<serde_json::Value>,
+    /// The processing steps (on single-file reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<Task>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -57,6 +65,9 @@ impl From<FileRecord> for FileView {
             metadata: f.metadata,
             status: f.status,
             reason: f.reason,
+            document_class: f.document_class,
+            properties: f.properties,
+            tasks: None,
             created_at: f.created_at,
             updated_at: f.updated_at,
             expires_at: f.expires_at,
@@ -85,6 +96,61 @@ pub struct UploadForm {
 pub struct UploadResponse {
     pub upload_id: String,
     pub files: Vec<FileView>,
+}
+
+/// An upload (one request) and its files.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UploadView {
+    pub id: String,
+    pub project_id: String,
+    pub name: Option<String>,
+    pub metadata: Metadata,
+    /// `processing` until every file is final, then `complete`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub files: Vec<FileView>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitParams {
+    /// Long-poll: wait up to this long (e.g. `10s`, at most 60 s) for the
+    /// status to change.
+    pub wait: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhookBody {
+    pub url: String,
+    /// Empty or absent: every event.
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+/// A created webhook, with its signing secret (shown once).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// HMAC-SHA256 key: `Intake-Signature: t=<unix>,v1=<hex of HMAC(secret, "<t>.<body>")>`.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryList {
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Parses a wait such as `10s`, `1500ms` or `10` (seconds), capped at 60 s.
+pub fn parse_wait(raw: Option<&str>) -> Result<Option<std::time::Duration>, Error> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
+    let parsed = match raw.parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(raw),
+    };
+    let wait = parsed.map_err(|_| Error::bad_request("invalid_query", format!("wait={raw:?} is not a duration")))?;
+    Ok(Some(wait.min(std::time::Duration::from_secs(60))))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
