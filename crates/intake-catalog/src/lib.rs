@@ -129,6 +129,7 @@ pub trait Catalog: Send + Sync + 'static {
         first_job: Option<JobTemplate>,
     ) -> Result<Committed>;
     async fn file(&self, tenant_id: &str, id: &str) -> Result<FileRecord>;
+    async fn file_by_external_id(&self, tenant_id: &str, external_id: &str) -> Result<FileRecord>;
     async fn upload(&self, tenant_id: &str, id: &str) -> Result<(Upload, Vec<FileRecord>)>;
     async fn list_files(&self, tenant_id: &str, query: &FileQuery) -> Result<Page<FileRecord>>;
     /// Removes the file. Returns the blob key to delete from the store when

@@ -58,6 +58,7 @@ fn file(p: &Project, up: &Upload, name: &str, sha: &str, blob: &str) -> FileReco
         reason: None,
         blob_key: blob.into(),
         document_class: None,
+        external_id: None,
         properties: None,
         created_at: now(),
         updated_at: now(),

@@ -115,6 +115,9 @@ pub struct FileRecord {
     pub blob_key: String,
     /// The document class its checks use, when one applies.
     pub document_class: Option<String>,
+    /// An id a front end gave the file in its own format (unique per
+    /// tenant), e.g. the attachments dialect's `s3://WS/2026/11/<hex>`.
+    pub external_id: Option<String>,
     /// What inspection found, once it has run.
     pub properties: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,

@@ -22,6 +22,19 @@ pub struct NewUpload {
     pub folder_id: i64,
     /// The document class the checks use; None: the project's default.
     pub document_class: Option<String>,
+    /// Ids in the front end's own format, one per file in order.
+    pub external_ids: Vec<String>,
+}
+
+/// How `receive` treats a declared format the bytes contradict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatCheck {
+    /// Refuse the request (415 `format_mismatch`).
+    #[default]
+    Strict,
+    /// Accept the bytes and record what they are; the checks step then
+    /// rejects the file with reason `format` (the projects dialect's way).
+    Lenient,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +87,7 @@ impl Service {
         body: Body,
         content_types: &[&str],
         file_fields: &[&str],
+        format_check: FormatCheck,
     ) -> Result<Form, Error> {
         let spec = FormSpec {
             file_fields,
@@ -82,8 +96,14 @@ impl Service {
         };
         let policy = &project.policy;
         let check = |part: &PartInfo, detected: Format| {
-            let format = decide_format(part, detected)?;
-            policy.check_format(format)?;
+            let format = match (decide_format(part, detected), format_check) {
+                (Ok(format), _) => format,
+                (Err(_), FormatCheck::Lenient) => detected,
+                (Err(e), FormatCheck::Strict) => return Err(e),
+            };
+            if format_check == FormatCheck::Strict {
+                policy.check_format(format)?;
+            }
             Ok(format)
         };
         read_form(
@@ -135,7 +155,8 @@ impl Service {
         let records = form
             .files
             .iter()
-            .map(|staged| FileRecord {
+            .enumerate()
+            .map(|(i, staged)| FileRecord {
                 id: new_id("file"),
                 tenant_id: project.tenant_id.clone(),
                 project_id: project.id.clone(),
@@ -157,6 +178,7 @@ impl Service {
                 reason: None,
                 blob_key: staged.blob.key.clone(),
                 document_class: document_class.clone(),
+                external_id: new.external_ids.get(i).cloned(),
                 properties: None,
                 created_at: at,
                 updated_at: at,

@@ -10,7 +10,7 @@ mod processing;
 mod projects;
 
 pub use accounts::{Bootstrap, NewKey, NewUser};
-pub use files::{Content, NewUpload, UploadOutcome};
+pub use files::{Content, FormatCheck, NewUpload, UploadOutcome, decide_format};
 pub use projects::NewProject;
 
 use intake_blob::BlobStore;

@@ -94,6 +94,7 @@ CREATE TABLE files (
     reason                 TEXT,
     blob_key               TEXT NOT NULL,
     document_class         TEXT,
+    external_id            TEXT,
     -- What inspection found (JSON), once it has run.
     properties             TEXT,
     created_at             INTEGER NOT NULL,
@@ -104,6 +105,7 @@ CREATE INDEX files_listing ON files (project_id, created_at DESC, id DESC);
 CREATE INDEX files_by_hash ON files (project_id, sha256);
 CREATE INDEX files_by_upload ON files (upload_id);
 CREATE INDEX files_by_blob ON files (blob_key);
+CREATE UNIQUE INDEX files_by_external_id ON files (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX files_expiring ON files (expires_at) WHERE expires_at IS NOT NULL AND status <> 'expired';
 
 -- One row per processing step of a file.

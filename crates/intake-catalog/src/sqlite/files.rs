@@ -105,8 +105,8 @@ async fn insert_file(conn: &mut SqliteConnection, f: &FileRecord) -> Result<()> 
     sqlx::query(
         "INSERT INTO files (id, tenant_id, project_id, folder_id, upload_id, name, original_filename, size,
             sha256, detected_format, declared_content_type, metadata, status, reason, blob_key,
-            document_class, properties, created_at, updated_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            document_class, external_id, properties, created_at, updated_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&f.id)
     .bind(&f.tenant_id)
@@ -124,6 +124,7 @@ async fn insert_file(conn: &mut SqliteConnection, f: &FileRecord) -> Result<()> 
     .bind(f.reason.map(|r| r.as_str()))
     .bind(&f.blob_key)
     .bind(&f.document_class)
+    .bind(&f.external_id)
     .bind(f.properties.as_ref().map(serde_json::Value::to_string))
     .bind(ms(f.created_at))
     .bind(ms(f.updated_at))
@@ -137,6 +138,15 @@ pub async fn file(db: &SqlitePool, tenant_id: &str, id: &str) -> Result<FileReco
     let row = sqlx::query("SELECT * FROM files WHERE tenant_id = ? AND id = ?")
         .bind(tenant_id)
         .bind(id)
+        .fetch_one(db)
+        .await?;
+    rows::file(&row)
+}
+
+pub async fn file_by_external_id(db: &SqlitePool, tenant_id: &str, external_id: &str) -> Result<FileRecord> {
+    let row = sqlx::query("SELECT * FROM files WHERE tenant_id = ? AND external_id = ?")
+        .bind(tenant_id)
+        .bind(external_id)
         .fetch_one(db)
         .await?;
     rows::file(&row)

@@ -150,6 +150,9 @@ impl Catalog for SqliteCatalog {
     async fn file(&self, tenant_id: &str, id: &str) -> Result<FileRecord> {
         files::file(&self.read, tenant_id, id).await
     }
+    async fn file_by_external_id(&self, tenant_id: &str, external_id: &str) -> Result<FileRecord> {
+        files::file_by_external_id(&self.read, tenant_id, external_id).await
+    }
     async fn upload(&self, tenant_id: &str, id: &str) -> Result<(Upload, Vec<FileRecord>)> {
         files::upload(&self.read, tenant_id, id).await
     }

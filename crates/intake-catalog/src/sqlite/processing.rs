@@ -39,7 +39,7 @@ pub async fn claim_jobs(db: &SqlitePool, owner: &str, limit: u32, lease: Duratio
     let rows = sqlx::query(
         "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
          WHERE id IN (SELECT id FROM jobs
-                      WHERE (state = 'queued' AND run_at <= ?3) OR (state = 'running' AND lease_until < ?3)
+                      WHERE (state = 'queued' AND run_at <= ?3) OR (state = 'running' AND lease_until <= ?3)
                       ORDER BY run_at, id LIMIT ?4)
          RETURNING id, kind, subject, attempts, max_attempts, lease_owner, lease_until",
     )

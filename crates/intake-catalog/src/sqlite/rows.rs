@@ -122,6 +122,7 @@ pub fn file(row: &SqliteRow) -> Result<FileRecord> {
         reason: reason.as_deref().and_then(Reason::parse),
         blob_key: row.try_get("blob_key")?,
         document_class: row.try_get("document_class")?,
+        external_id: row.try_get("external_id")?,
         properties: row
             .try_get::<Option<String>, _>("properties")?
             .map(|p| json(&p))

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use intake_catalog::{Cursor, FileQuery};
 use intake_core::{Error, ErrorKind, RespondMode, Scope};
-use intake_service::NewUpload;
+use intake_service::{FormatCheck, NewUpload};
 use std::ops::Range;
 
 /// Counts uploads being received, for the in-flight gauge.
@@ -80,6 +80,7 @@ pub async fn upload(
             body_stream(body),
             &content_types(&headers),
             &["file"],
+            FormatCheck::Strict,
         )
         .await?;
     let new = NewUpload {
@@ -91,6 +92,7 @@ pub async fn upload(
         metadata: parse_metadata(form.field("meta"))?,
         folder_id: parse_folder_id(form.field("folder_id"))?,
         document_class: form.field("document_class").map(str::to_owned),
+        external_ids: Vec::new(),
     };
     let outcome = service.commit(&who, &project, form, new).await?;
     metrics::counter!("intake_uploads_total").increment(outcome.files.len() as u64);
