@@ -67,7 +67,14 @@ impl fmt::Display for Scope {
 
 impl FromStr for Scope {
     type Err = String;
+    /// Also accepts the privilege names of the library seed (001).
     fn from_str(s: &str) -> Result<Scope, String> {
+        let s = match s {
+            "mylibrary:file:create" => "files:write",
+            "mylibrary:folder:create" => "folders:write",
+            "contacts:write" => "lists:write",
+            other => other,
+        };
         Scope::ALL
             .into_iter()
             .find(|scope| scope.as_str() == s)

@@ -4,6 +4,8 @@
 //! serves), the health and metrics endpoints, and the seed dialects.
 
 mod auth;
+mod common;
+pub mod dialects;
 mod error;
 mod extract;
 mod middleware;
@@ -28,6 +30,7 @@ pub struct HttpConfig {
     /// Time allowed for a whole request that is not an upload (default 60 s).
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    pub dialects: dialects::DialectsConfig,
 }
 
 impl Default for HttpConfig {
@@ -35,6 +38,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_json_bytes: 1 << 20,
             request_timeout: Duration::from_secs(60),
+            dialects: dialects::DialectsConfig::default(),
         }
     }
 }
@@ -52,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = std::sync::Arc::new(openapi);
     Router::new()
         .merge(native)
+        .merge(dialects::router(&state.config.dialects))
         .merge(observe::router(openapi))
         .fallback(error::not_found_route)
         .with_state(state.clone())

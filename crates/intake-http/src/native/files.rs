@@ -6,45 +6,17 @@ use super::wire::{
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::QueryParams;
+use crate::common::{InFlight, body_stream, content_types, count_upload};
 use crate::{AppState, Auth};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
 use intake_catalog::{Cursor, FileQuery};
 use intake_core::{Error, ErrorKind, RespondMode, Scope};
 use intake_service::{FormatCheck, NewUpload};
 use std::ops::Range;
-
-/// Counts uploads being received, for the in-flight gauge.
-struct InFlight;
-
-impl InFlight {
-    fn start() -> InFlight {
-        metrics::gauge!("intake_uploads_in_flight").increment(1.0);
-        InFlight
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        metrics::gauge!("intake_uploads_in_flight").decrement(1.0);
-    }
-}
-
-pub fn content_types(headers: &HeaderMap) -> Vec<&str> {
-    headers
-        .get_all(header::CONTENT_TYPE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect()
-}
-
-pub fn body_stream(body: Body) -> intake_ingest::Body {
-    Box::pin(body.into_data_stream().map_err(std::io::Error::other))
-}
 
 /// Upload one or more files into a project.
 #[utoipa::path(
@@ -95,9 +67,7 @@ pub async fn upload(
         external_ids: Vec::new(),
     };
     let outcome = service.commit(&who, &project, form, new).await?;
-    metrics::counter!("intake_uploads_total").increment(outcome.files.len() as u64);
-    metrics::counter!("intake_upload_bytes_total")
-        .increment(outcome.files.iter().map(|f| f.size).sum());
+    count_upload(&outcome.files);
     let mut files = outcome.files;
     if project.policy.respond == RespondMode::Sync {
         files = service.wait_until_final(files, project.policy.wait()).await?;
