@@ -21,13 +21,13 @@ use std::str::FromStr;
 pub enum Scope {
     #[serde(rename = "files:read")]
     FilesRead,
-    #[serde(rename = "files:write")]
+    #[serde(rename = "files:write", alias = "mylibrary:file:create")]
     FilesWrite,
     #[serde(rename = "files:delete")]
     FilesDelete,
-    #[serde(rename = "folders:write")]
+    #[serde(rename = "folders:write", alias = "mylibrary:folder:create")]
     FoldersWrite,
-    #[serde(rename = "lists:write")]
+    #[serde(rename = "lists:write", alias = "contacts:write")]
     ListsWrite,
     #[serde(rename = "projects:admin")]
     ProjectsAdmin,
