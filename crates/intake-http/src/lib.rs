@@ -19,7 +19,6 @@ pub use observe::install_metrics;
 use axum::Router;
 use intake_service::Service;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,9 +26,6 @@ use std::time::Duration;
 pub struct HttpConfig {
     /// Largest JSON request body in bytes (default 1 MiB).
     pub max_json_bytes: usize,
-    /// Time allowed for a whole request that is not an upload (default 60 s).
-    #[serde(with = "humantime_serde")]
-    pub request_timeout: Duration,
     pub dialects: dialects::DialectsConfig,
 }
 
@@ -37,7 +33,6 @@ impl Default for HttpConfig {
     fn default() -> HttpConfig {
         HttpConfig {
             max_json_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(60),
             dialects: dialects::DialectsConfig::default(),
         }
     }
