@@ -19,7 +19,7 @@ pub use sqlite::SqliteCatalog;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use intake_core::{
-    ApiKey, Delivery, DuplicateMode, FileRecord, FileStatus, Folder, Job, JobKind, Project, Reason, Task, Tenant, Upload,
+    Activity, ApiKey, ContactList, Delivery, ListStatus, RemovalCounts, DuplicateMode, FileRecord, FileStatus, Folder, Job, JobKind, Project, Reason, Task, Tenant, Upload,
     User, Webhook,
 };
 use std::time::Duration;
@@ -191,4 +191,26 @@ pub trait Catalog: Send + Sync + 'static {
         deliveries: &[Delivery],
         delivery_job: JobTemplate,
     ) -> Result<(bool, Option<String>)>;
+
+    // Contact lists and activities.
+    /// Creates a list with the tenant's next list id; `Conflict`
+    /// (`list_exists`) when the tenant has a list of that name.
+    async fn create_list(&self, tenant_id: &str, name: &str, status: ListStatus) -> Result<ContactList>;
+    /// The tenant's lists, by id, with their member counts.
+    async fn lists(&self, tenant_id: &str) -> Result<Vec<ContactList>>;
+    async fn list(&self, tenant_id: &str, id: i64) -> Result<ContactList>;
+    /// Adds addresses (normalized by the caller) to a list; returns how many
+    /// were not on it yet. `NotFound` for an unknown list.
+    async fn add_members(&self, tenant_id: &str, list_id: i64, emails: &[String]) -> Result<u64>;
+    /// A page of a list's addresses in order, after `after`.
+    async fn members(&self, tenant_id: &str, list_id: i64, after: Option<&str>, limit: u32) -> Result<Vec<String>>;
+    /// Removes every address from every list in one transaction and counts
+    /// per address: removed from at least one list, or on none of them.
+    /// `NotFound` (and nothing removed) when a list does not exist.
+    async fn remove_members(&self, tenant_id: &str, list_ids: &[i64], emails: &[String]) -> Result<RemovalCounts>;
+    async fn create_activity(&self, activity: &Activity) -> Result<()>;
+    async fn activity(&self, tenant_id: &str, id: &str) -> Result<Activity>;
+    /// Stores status, counts and errors; acts only while the stored activity
+    /// is not final, and says whether it did.
+    async fn save_activity(&self, activity: &Activity) -> Result<bool>;
 }

@@ -49,6 +49,7 @@ pub mod prefix {
     pub const KEY: &str = "key";
     pub const USER: &str = "usr";
     pub const BLOB: &str = "blob";
+    pub const ACTIVITY: &str = "act";
 }
 
 #[cfg(test)]

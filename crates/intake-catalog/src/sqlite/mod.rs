@@ -8,12 +8,14 @@
 
 mod accounts;
 mod files;
+mod lists;
 mod processing;
 mod rows;
 
 use crate::{Catalog, CatalogError, Committed, FileOutcome, FileQuery, JobTemplate, NewJob, Page, Result};
 use chrono::{DateTime, Utc};
 use async_trait::async_trait;
+use intake_core::{Activity, ContactList, ListStatus, RemovalCounts};
 use intake_core::{ApiKey, Delivery, DuplicateMode, FileRecord, Folder, Job, Project, Task, Tenant, Upload, User, Webhook};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -242,5 +244,33 @@ impl Catalog for SqliteCatalog {
         delivery_job: JobTemplate,
     ) -> Result<(bool, Option<String>)> {
         processing::expire_file(&self.write, file_id, deliveries, &delivery_job).await
+    }
+
+    async fn create_list(&self, tenant_id: &str, name: &str, status: ListStatus) -> Result<ContactList> {
+        lists::create_list(&self.write, tenant_id, name, status).await
+    }
+    async fn lists(&self, tenant_id: &str) -> Result<Vec<ContactList>> {
+        lists::lists(&self.read, tenant_id).await
+    }
+    async fn list(&self, tenant_id: &str, id: i64) -> Result<ContactList> {
+        lists::list(&self.read, tenant_id, id).await
+    }
+    async fn add_members(&self, tenant_id: &str, list_id: i64, emails: &[String]) -> Result<u64> {
+        lists::add_members(&self.write, tenant_id, list_id, emails).await
+    }
+    async fn members(&self, tenant_id: &str, list_id: i64, after: Option<&str>, limit: u32) -> Result<Vec<String>> {
+        lists::members(&self.read, tenant_id, list_id, after, limit).await
+    }
+    async fn remove_members(&self, tenant_id: &str, list_ids: &[i64], emails: &[String]) -> Result<RemovalCounts> {
+        lists::remove_members(&self.write, tenant_id, list_ids, emails).await
+    }
+    async fn create_activity(&self, activity: &Activity) -> Result<()> {
+        lists::create_activity(&self.write, activity).await
+    }
+    async fn activity(&self, tenant_id: &str, id: &str) -> Result<Activity> {
+        lists::activity(&self.read, tenant_id, id).await
+    }
+    async fn save_activity(&self, activity: &Activity) -> Result<bool> {
+        lists::save_activity(&self.write, activity).await
     }
 }
