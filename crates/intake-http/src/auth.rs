@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -60,22 +61,27 @@ pub async fn authenticate(
     Ok(principal)
 }
 
+/// The caller of a request, by the same rules as the [`Auth`] extractor;
+/// for front ends that render errors in their own format (the dialects).
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Error> {
+    let credentials = match headers.get(AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(parse_authorization)
+                .ok_or_else(|| Error::unauthorized("the Authorization header cannot be parsed"))?,
+        ),
+    };
+    authenticate(state, credentials).await
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .map(|v| v.to_str().unwrap_or(""));
-        let credentials =
-            match header {
-                None => None,
-                Some(value) => Some(parse_authorization(value).ok_or_else(|| {
-                    Error::unauthorized("the Authorization header cannot be parsed")
-                })?),
-            };
-        Ok(Auth(authenticate(state, credentials).await?))
+        Ok(Auth(caller(state, &parts.headers).await?))
     }
 }
 

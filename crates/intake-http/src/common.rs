@@ -7,7 +7,11 @@ use futures::TryStreamExt;
 
 /// Every Content-Type header value (some clients send two).
 pub fn content_types(headers: &HeaderMap) -> Vec<&str> {
-    headers.get_all(header::CONTENT_TYPE).iter().filter_map(|v| v.to_str().ok()).collect()
+    headers
+        .get_all(header::CONTENT_TYPE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
 }
 
 pub fn body_stream(body: Body) -> intake_ingest::Body {

@@ -5,8 +5,8 @@ use crate::Service;
 use intake_blob::ByteStream;
 use intake_catalog::{FileQuery, Page};
 use intake_core::{
-    Error, ErrorKind, FileRecord, FileStatus, Format, Metadata, Principal, Project, Reason, Scope,
-    Upload, new_id, now,
+    Error, ErrorKind, FileRecord, FileStatus, Format, Metadata, Policy, Principal, Project, Reason,
+    Scope, Upload, new_id, now,
 };
 use intake_ingest::{Body, Form, FormSpec, PartInfo, read_form};
 use std::ops::Range;
@@ -24,6 +24,10 @@ pub struct NewUpload {
     pub document_class: Option<String>,
     /// Ids in the front end's own format, one per file in order.
     pub external_ids: Vec<String>,
+    /// How long the files are kept when the project's policy sets no
+    /// retention (a front end whose contract promises one, e.g. 7 days).
+    /// The project's `retention_seconds` wins when it is set.
+    pub default_retention: Option<std::time::Duration>,
 }
 
 /// How `receive` treats a declared format the bytes contradict.
@@ -89,12 +93,33 @@ impl Service {
         file_fields: &[&str],
         format_check: FormatCheck,
     ) -> Result<Form, Error> {
+        self.receive_under(
+            &project.policy,
+            body,
+            content_types,
+            file_fields,
+            format_check,
+        )
+        .await
+    }
+
+    /// [`Service::receive`] under a policy rather than a project's: for a
+    /// front end that learns the project from the body itself (a
+    /// `projectId` field), which receives under the server's limits
+    /// (`Policy::default()`) and then calls [`Service::admit`].
+    pub async fn receive_under(
+        &self,
+        policy: &Policy,
+        body: Body,
+        content_types: &[&str],
+        file_fields: &[&str],
+        format_check: FormatCheck,
+    ) -> Result<Form, Error> {
         let spec = FormSpec {
             file_fields,
-            max_file_size: project.policy.max_file_size(self.limits.max_file_size),
-            max_files: project.policy.max_files(self.limits.max_files),
+            max_file_size: policy.max_file_size(self.limits.max_file_size),
+            max_files: policy.max_files(self.limits.max_files),
         };
-        let policy = &project.policy;
         let check = |part: &PartInfo, detected: Format| {
             let format = match (decide_format(part, detected), format_check) {
                 (Ok(format), _) => format,
@@ -117,6 +142,35 @@ impl Service {
         .await
     }
 
+    /// Checks a form received under another policy against the project's
+    /// file count, size limit and (with `Strict`) allowed formats: the same
+    /// rules [`Service::receive`] applies while streaming, applied after.
+    pub fn admit(
+        &self,
+        project: &Project,
+        form: &Form,
+        format_check: FormatCheck,
+    ) -> Result<(), Error> {
+        let policy = &project.policy;
+        let max_files = policy.max_files(self.limits.max_files);
+        if form.files.len() > max_files as usize {
+            return Err(Error::bad_request(
+                "too_many_files",
+                format!("at most {max_files} files may be sent in one request"),
+            ));
+        }
+        let max_size = policy.max_file_size(self.limits.max_file_size);
+        for staged in &form.files {
+            if staged.blob.size > max_size {
+                return Err(Error::payload_too_large(max_size));
+            }
+            if format_check == FormatCheck::Strict {
+                policy.check_format(staged.blob.format)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Records the received files in one transaction and answers them. The
     /// project's duplicate rule applies here.
     pub async fn commit(
@@ -134,7 +188,11 @@ impl Service {
             ));
         }
         self.check_folder(project, new.folder_id).await?;
-        let document_class = match new.document_class.as_deref().or(project.policy.default_document_class.as_deref()) {
+        let document_class = match new
+            .document_class
+            .as_deref()
+            .or(project.policy.default_document_class.as_deref())
+        {
             Some(name) => Some(project.policy.document_class(name)?.name),
             None => None,
         };
@@ -150,6 +208,7 @@ impl Service {
         let expires_at = project
             .policy
             .retention_seconds
+            .or(new.default_retention.map(|d| d.as_secs()))
             .and_then(|s| i64::try_from(s).ok())
             .map(|s| at + chrono::Duration::seconds(s));
         let records = form
@@ -187,7 +246,12 @@ impl Service {
             .collect();
         let committed = self
             .catalog
-            .commit_upload(&upload, records, project.policy.duplicates, Some(self.process_job))
+            .commit_upload(
+                &upload,
+                records,
+                project.policy.duplicates,
+                Some(self.process_job),
+            )
             .await?;
         self.jobs_ready.notify_one();
         // From here the catalog owns the blobs it kept; the rest go.
@@ -206,6 +270,31 @@ impl Service {
     pub async fn file(&self, who: &Principal, id: &str, scope: Scope) -> Result<FileRecord, Error> {
         who.require(scope)?;
         let file = match self.catalog.file(&who.tenant.id, id).await {
+            Ok(f) => f,
+            Err(e) if e.is_not_found() => return Err(file_not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        if !who.reaches(&file.project_id) {
+            return Err(file_not_found());
+        }
+        Ok(file)
+    }
+
+    /// A file by the id a front end gave it ([`NewUpload::external_ids`]),
+    /// under the same rules as [`Service::file`]: the caller's tenant only,
+    /// projects it reaches only, anything else not found.
+    pub async fn file_by_external_id(
+        &self,
+        who: &Principal,
+        external_id: &str,
+        scope: Scope,
+    ) -> Result<FileRecord, Error> {
+        who.require(scope)?;
+        let file = match self
+            .catalog
+            .file_by_external_id(&who.tenant.id, external_id)
+            .await
+        {
             Ok(f) => f,
             Err(e) if e.is_not_found() => return Err(file_not_found()),
             Err(e) => return Err(e.into()),

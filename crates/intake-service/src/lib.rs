@@ -6,11 +6,13 @@
 mod accounts;
 pub mod auth;
 mod files;
+mod lists;
 mod processing;
 mod projects;
 
 pub use accounts::{Bootstrap, NewKey, NewUser};
 pub use files::{Content, FormatCheck, NewUpload, UploadOutcome, decide_format};
+pub use lists::{MAX_ADD_MEMBERS, REMOVAL_RECEIVE_CAP};
 pub use projects::NewProject;
 
 use intake_blob::BlobStore;
@@ -49,7 +51,10 @@ impl Service {
             catalog,
             blobs,
             limits,
-            process_job: JobTemplate { kind: JobKind::ProcessFile, max_attempts: 8 },
+            process_job: JobTemplate {
+                kind: JobKind::ProcessFile,
+                max_attempts: 8,
+            },
             webhook_attempts: 8,
             jobs_ready: Arc::new(Notify::new()),
             password_checks: Arc::new(Semaphore::new(permits)),

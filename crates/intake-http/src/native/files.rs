@@ -1,12 +1,12 @@
 //! Files: upload, read, download, list, delete.
 
 use super::wire::{
-    FileList, FileView, ListParams, UploadForm, UploadResponse, UploadView, WaitParams, parse_folder_id, parse_metadata,
-    parse_wait,
+    ExternalIdParams, FileList, FileView, ListParams, UploadForm, UploadResponse, UploadView,
+    WaitParams, parse_folder_id, parse_metadata, parse_wait,
 };
+use crate::common::{InFlight, body_stream, content_types, count_upload};
 use crate::error::{ApiError, Problem};
 use crate::extract::QueryParams;
-use crate::common::{InFlight, body_stream, content_types, count_upload};
 use crate::{AppState, Auth};
 use axum::Json;
 use axum::body::Body;
@@ -65,12 +65,15 @@ pub async fn upload(
         folder_id: parse_folder_id(form.field("folder_id"))?,
         document_class: form.field("document_class").map(str::to_owned),
         external_ids: Vec::new(),
+        default_retention: None,
     };
     let outcome = service.commit(&who, &project, form, new).await?;
     count_upload(&outcome.files);
     let mut files = outcome.files;
     if project.policy.respond == RespondMode::Sync {
-        files = service.wait_until_final(files, project.policy.wait()).await?;
+        files = service
+            .wait_until_final(files, project.policy.wait())
+            .await?;
     }
     // 201 once nothing is left to do; 202 and where to look while
     // processing runs.
@@ -79,8 +82,15 @@ pub async fn upload(
         [one] => format!("/v1/files/{}", one.id),
         _ => format!("/v1/uploads/{}", outcome.upload.id),
     };
-    let body = UploadResponse { upload_id: outcome.upload.id, files: files.into_iter().map(FileView::from).collect() };
-    let status = if pending { StatusCode::ACCEPTED } else { StatusCode::CREATED };
+    let body = UploadResponse {
+        upload_id: outcome.upload.id,
+        files: files.into_iter().map(FileView::from).collect(),
+    };
+    let status = if pending {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
 }
 
@@ -91,7 +101,11 @@ pub async fn upload(
     responses((status = 200, body = UploadView), (status = 404, body = Problem)),
     security(("bearer" = []), ("basic" = []))
 )]
-pub async fn get_upload(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<UploadView>, ApiError> {
+pub async fn get_upload(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<UploadView>, ApiError> {
     let (upload, files) = state.service.upload(&who, &id).await?;
     let done = files.iter().all(|f| f.status.is_final());
     Ok(Json(UploadView {
@@ -123,6 +137,29 @@ pub async fn get(
     if let Some(wait) = parse_wait(params.wait.as_deref())? {
         file = state.service.wait_for_change(file, wait).await?;
     }
+    let tasks = state.service.tasks(&file).await?;
+    let mut view = FileView::from(file);
+    view.tasks = Some(tasks);
+    Ok(Json(view))
+}
+
+/// A file found by the id a dialect gave it, such as the attachments
+/// dialect's `fileID` (`s3://WS/2026/6/<hex>`).
+#[utoipa::path(
+    get, path = "/v1/files/by-external-id", tag = "files",
+    params(ExternalIdParams),
+    responses((status = 200, body = FileView), (status = 400, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn by_external_id(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    QueryParams(params): QueryParams<ExternalIdParams>,
+) -> Result<Json<FileView>, ApiError> {
+    let file = state
+        .service
+        .file_by_external_id(&who, &params.id, Scope::FilesRead)
+        .await?;
     let tasks = state.service.tasks(&file).await?;
     let mut view = FileView::from(file);
     view.tasks = Some(tasks);

@@ -4,6 +4,7 @@
 
 mod admin;
 mod files;
+pub(crate) mod lists;
 mod projects;
 mod webhooks;
 mod wire;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(files::upload, files::list))
         .routes(routes!(files::get, files::delete))
+        .routes(routes!(files::by_external_id))
         .routes(routes!(files::content))
         .routes(routes!(files::get_upload))
         .routes(routes!(webhooks::list, webhooks::create))
@@ -60,4 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::create_tenant_key))
         .routes(routes!(admin::create_tenant_user))
         .routes(routes!(admin::create_tenant_project))
+        .routes(routes!(lists::list, lists::create))
+        .routes(routes!(lists::get))
+        .routes(routes!(lists::members, lists::add_members))
+        .routes(routes!(lists::activity))
 }

@@ -1,7 +1,10 @@
 //! The native API's request and response bodies.
 
 use chrono::{DateTime, Utc};
-use intake_core::{ApiKey, Delivery, Error, Event, FileRecord, FileStatus, Format, Metadata, Reason, Scopes, Task, Webhook};
+use intake_core::{
+    ApiKey, Delivery, Error, Event, FileRecord, FileStatus, Format, Metadata, Reason, Scopes, Task,
+    Webhook,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -33,6 +36,10 @@ pub struct FileView {
     /// unrenderable, preflight or duplicate.
     pub reason: Option<Reason>,
     pub document_class: Option<String>,
+    /// The id a dialect gave the file in its own format, if any (see
+    /// `GET /v1/files/by-external-id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     /// What inspection found (pages, page sizes, image size, …).
     pub properties: Option<serde_json::Value>,
     /// The processing steps (on single-file reads).
@@ -66,6 +73,7 @@ impl From<FileRecord> for FileView {
             status: f.status,
             reason: f.reason,
             document_class: f.document_class,
+            external_id: f.external_id,
             properties: f.properties,
             tasks: None,
             created_at: f.created_at,
@@ -119,6 +127,13 @@ pub struct WaitParams {
     pub wait: Option<String>,
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExternalIdParams {
+    /// The id a dialect gave the file (URL-encoded), e.g. `s3://WS/2026/6/<32 hex>`.
+    pub id: String,
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhookBody {
@@ -144,12 +159,16 @@ pub struct DeliveryList {
 
 /// Parses a wait such as `10s`, `1500ms` or `10` (seconds), capped at 60 s.
 pub fn parse_wait(raw: Option<&str>) -> Result<Option<std::time::Duration>, Error> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
     let parsed = match raw.parse::<u64>() {
         Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
         Err(_) => humantime::parse_duration(raw),
     };
-    let wait = parsed.map_err(|_| Error::bad_request("invalid_query", format!("wait={raw:?} is not a duration")))?;
+    let wait = parsed.map_err(|_| {
+        Error::bad_request("invalid_query", format!("wait={raw:?} is not a duration"))
+    })?;
     Ok(Some(wait.min(std::time::Duration::from_secs(60))))
 }
 
