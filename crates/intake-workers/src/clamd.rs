@@ -460,5 +460,4 @@ fn unexpected(command: &str, reply: &str) -> ScanError {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 mod tests;
