@@ -77,7 +77,11 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/v1/lists/{id}", tag = "lists", params(("id" = i64, Path)),
     responses((status = 200, body = ContactList), (status = 404, body = Problem)), security(("bearer" = []), ("basic" = [])))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<ContactList>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<ContactList>, ApiError> {
     Ok(Json(state.service.list(&who, list_id(&id)?).await?))
 }
 
@@ -109,9 +113,14 @@ pub async fn members(
     if !(1..=1000).contains(&limit) {
         return Err(Error::bad_request("invalid_query", "limit must be between 1 and 1000").into());
     }
-    let members = state.service.members(&who, list_id(&id)?, params.cursor.as_deref(), limit).await?;
+    let members = state
+        .service
+        .members(&who, list_id(&id)?, params.cursor.as_deref(), limit)
+        .await?;
     // The cursor is the last address of a full page: addresses are the key.
-    let next_cursor = (members.len() == limit as usize).then(|| members.last().cloned()).flatten();
+    let next_cursor = (members.len() == limit as usize)
+        .then(|| members.last().cloned())
+        .flatten();
     Ok(Json(MemberPage { members, next_cursor }))
 }
 
@@ -119,6 +128,10 @@ pub async fn members(
 /// status is `COMPLETE` or `ERROR`.
 #[utoipa::path(get, path = "/v1/activities/{id}", tag = "lists", params(("id" = String, Path)),
     responses((status = 200, body = Activity), (status = 404, body = Problem)), security(("bearer" = []), ("basic" = [])))]
-pub async fn activity(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<Activity>, ApiError> {
+pub async fn activity(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Activity>, ApiError> {
     Ok(Json(state.service.activity(&who, &id).await?))
 }
