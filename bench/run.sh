@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# intake's benchmark: one command (see bench/README.md).
+#
+#   bash bench/run.sh            # full run: intake against nginx, @tus/server, FastAPI
+#   bash bench/run.sh --smoke    # ~1 s per workload, intake only, tiny sizes; exits non-zero on a failed upload
+#
+# Other options go to bench/bench.py (--rounds, --duration, --servers, --workloads, --no-profile, ...).
+# Builds intake in release mode and the load generator, installs missing peers (nginx from Debian,
+# @tus/server from npm into bench/peers/tus/node_modules, FastAPI into bench/.venv), then runs
+# bench/bench.py, which writes bench/results/<date>-<host>.md and .json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH=$ROOT/bench
+
+SMOKE=0
+for a in "$@"; do
+  case "$a" in --smoke) SMOKE=1 ;; -h|--help) exec python3 "$BENCH/bench.py" --help ;; esac
+done
+
+mkdir -p "$BENCH/scratch"
+PIDFILE=$(mktemp "$BENCH/scratch/pids.XXXXXX")
+BENCH_PID=""
+cleanup() {
+  # Stop, by PID, everything this run started (bench.py records every PID it starts here).
+  if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then kill -TERM "$BENCH_PID" 2>/dev/null || true; fi
+  if [ -f "$PIDFILE" ]; then
+    while read -r pid; do
+      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
+    done < "$PIDFILE"
+    sleep 1
+    while read -r pid; do
+      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    done < "$PIDFILE"
+    rm -f "$PIDFILE"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "[bench] $*" >&2; }
+
+say "building intake (release)"
+cargo build --release -p intake
+say "building the load generator"
+(cd "$BENCH/loadgen" && cargo build --release --locked)
+
+if [ "$SMOKE" = 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  if ! command -v nginx >/dev/null; then
+    say "installing nginx (Debian)"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx-light
+  fi
+  if ! command -v strace >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq strace || say "no strace: fsync counts skipped"
+  fi
+  if ! command -v node >/dev/null; then
+    say "node is required for @tus/server (Node >= 20.19)"; exit 1
+  fi
+  if [ ! -d "$BENCH/peers/tus/node_modules/@tus/server" ]; then
+    say "installing @tus/server, @tus/file-store, tus-js-client (npm ci)"
+    (cd "$BENCH/peers/tus" && npm ci --no-audit --no-fund)
+  fi
+  if ! "$BENCH/.venv/bin/python" -c 'import fastapi, multipart, uvicorn, uvloop, httptools' 2>/dev/null; then
+    say "installing FastAPI, python-multipart, uvicorn, uvloop, httptools into bench/.venv"
+    python3 -m venv "$BENCH/.venv"
+    "$BENCH/.venv/bin/pip" install -q -r "$BENCH/peers/fastapi/requirements.txt"
+  fi
+fi
+
+python3 "$BENCH/bench.py" --pidfile "$PIDFILE" "$@" &
+BENCH_PID=$!
+wait "$BENCH_PID"
