@@ -113,7 +113,9 @@ impl Workers {
         let config = &ctx.config;
         let mut running = JoinSet::new();
         while !shutdown.is_cancelled() {
-            while running.try_join_next().is_some() {}
+            while let Some(ended) = running.try_join_next() {
+                reap(ended);
+            }
             let free = slots.saturating_sub(running.len());
             let mut claimed = 0;
             if free > 0 {
@@ -136,7 +138,7 @@ impl Workers {
                 // Every slot got a job: more may be due. Claim again when a slot frees.
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = running.join_next() => {}
+                    Some(ended) = running.join_next() => reap(ended),
                 }
                 continue;
             }
@@ -144,16 +146,25 @@ impl Workers {
                 _ = shutdown.cancelled() => break,
                 _ = ctx.waker.notified() => {}
                 _ = tokio::time::sleep(config.poll_interval) => {}
-                Some(_) = running.join_next(), if !running.is_empty() => {}
+                Some(ended) = running.join_next(), if !running.is_empty() => reap(ended),
             }
         }
         tracing::info!(
             running = running.len(),
             "workers stopping; letting running jobs finish"
         );
-        while running.join_next().await.is_some() {}
+        while let Some(ended) = running.join_next().await {
+            reap(ended);
+        }
         let _ = sweeper.await;
         tracing::info!("workers stopped");
+    }
+}
+
+/// A job task that panicked keeps its lease; when the lease runs out the job is retried.
+fn reap(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended {
+        tracing::error!(%error, "a job panicked; it will be retried when its lease runs out");
     }
 }
 

@@ -70,8 +70,13 @@ pub(crate) async fn inspect(
         return Ok(Ok(None));
     }
     log.start(TaskName::Inspect).await?;
-    let source = download(ctx, file).await?;
     let (format, size, limits) = (file.detected_format, file.size, ctx.config.inspect.clone());
+    let source = if format == Format::Pdf && size > limits.max_pdf_bytes {
+        // The PDF inspector refuses these by their size, before reading: do not download them.
+        Source::Memory(Cursor::new(Vec::new()))
+    } else {
+        download(ctx, file).await?
+    };
     let work =
         tokio::task::spawn_blocking(move || intake_inspect::inspect(format, source, size, &limits));
     let timeout = ctx.config.inspect_timeout;
