@@ -139,3 +139,51 @@ async fn a_finished_file_is_not_processed_again() {
     );
     assert_eq!(h.catalog.deliveries(&hook.id, 10).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn two_nodes_share_the_queue_and_announce_each_file_once() {
+    let config = WorkerConfig {
+        workers: 2,
+        ..fast_config()
+    };
+    let h = Harness::new(
+        Policy {
+            scan: ScanMode::Off,
+            ..Policy::default()
+        },
+        config,
+    )
+    .await;
+    let receiver = Receiver::start(0).await;
+    let hook = h.add_webhook(&receiver.url, vec![Event::FileReady]).await;
+    let mut files = Vec::new();
+    for i in 0..12 {
+        files.push(
+            h.upload(format!("file {i}\n").as_bytes(), Format::Text, None)
+                .await,
+        );
+    }
+    let a = h.start("a");
+    let b = h.start("b");
+    for file in &files {
+        assert_eq!(h.wait_final(&file.id).await.status, FileStatus::Ready);
+    }
+    let deliveries = h.wait_deliveries(&hook, files.len()).await;
+    a.stop().await;
+    b.stop().await;
+    assert_eq!(deliveries.len(), files.len());
+    let mut announced: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["data"]["file"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    announced.sort();
+    let mut ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
+    ids.sort();
+    assert_eq!(announced, ids, "every file announced exactly once");
+}
