@@ -59,5 +59,28 @@ need_rust_components() {
   rustup component add "${missing[@]}"
 }
 
+# The seed dialects' own clients for the black-box tests: Python requests and requests-toolbelt
+# (000, 004), Node 20 with fetch/FormData/File (004), curl (003, 004).
+need_dialect_clients() {
+  command -v curl >/dev/null 2>&1 || apt_install curl
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+  if ! python3 -c 'import requests, requests_toolbelt' >/dev/null 2>&1; then
+    log "pip install requests requests-toolbelt"
+    local pip=(python3 -m pip install --quiet --disable-pip-version-check requests requests-toolbelt)
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    # Debian's own Python refuses installs outside a venv (PEP 668); its packages are fine too.
+    "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages 2>/dev/null ||
+      apt_install python3-requests python3-requests-toolbelt
+  fi
+  local major
+  major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
+  if [[ -z $major || $major -lt 20 ]]; then
+    apt_install nodejs
+    major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
+    [[ -n $major && $major -ge 20 ]] || die "Node 20 or newer is needed for the 004 client (have: ${major:-none})"
+  fi
+}
+
 need_rust_components
 need_clamd
+need_dialect_clients

@@ -5,6 +5,7 @@
 //! errors in its own format. Each can be switched off in configuration.
 
 mod attachments;
+mod library;
 mod mailing;
 mod projects;
 
@@ -57,7 +58,7 @@ type Dialect = (bool, fn() -> Router<AppState>);
 pub fn router(config: &DialectsConfig) -> Router<AppState> {
     let dialects: &[Dialect] = &[
         (config.mailing, mailing::router), // 000
-        // (config.library, library::router), // 001
+        (config.library, library::router), // 001
         // (config.signed, signed::router), // 002
         (config.attachments, attachments::router), // 003
         (config.projects, projects::router),       // 004

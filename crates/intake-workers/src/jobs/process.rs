@@ -130,13 +130,6 @@ async fn finish(
     end: Refused,
     properties: Option<Value>,
 ) -> Result<(), JobError> {
-    let why = format!("not run: the file is {}", end.status.as_str());
-    for name in TaskName::ALL {
-        if log.get(name).is_none_or(|t| !t.state.is_final()) {
-            log.end(name, TaskState::Skipped, None, Some(why.clone()))
-                .await?;
-        }
-    }
     let outcome = FileOutcome {
         status: end.status,
         reason: end.reason,
@@ -160,8 +153,22 @@ async fn finish(
         .catalog
         .finish_file(&file.id, &outcome, &deliveries, ctx.config.webhook_job())
         .await?;
-    if stored.status == outcome.status && !deliveries.is_empty() {
-        ctx.waker.notify_one();
+    if stored.status == outcome.status {
+        if !deliveries.is_empty() {
+            ctx.waker.notify_one();
+        }
+        // Only now: marked before the commit, a retry after a failed commit would take these
+        // steps for settled and could pass the file without them.
+        let why = format!("not run: the file is {}", end.status.as_str());
+        for name in TaskName::ALL {
+            if log.get(name).is_none_or(|t| !t.state.is_final())
+                && let Err(error) = log
+                    .end(name, TaskState::Skipped, None, Some(why.clone()))
+                    .await
+            {
+                tracing::warn!(%error, "could not record a step as not run");
+            }
+        }
     }
     tracing::info!(status = stored.status.as_str(), reason = ?stored.reason, "file processed");
     if let Some(key) = freed

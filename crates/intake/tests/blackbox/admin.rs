@@ -139,7 +139,7 @@ async fn folders_nest_and_hold_files() {
             &[("folder_id", &child_text)],
         )
         .await;
-    let file = reply.expect_status(201, "upload into the folder").json()["files"][0].clone();
+    let file = reply.expect_uploaded("upload into the folder").json()["files"][0].clone();
     assert_eq!(file["folder_id"].as_i64(), Some(child_id));
     server
         .upload_one("default", "root.pdf", &pdf(), "application/pdf")
@@ -253,7 +253,7 @@ async fn the_operator_creates_tenants_that_are_isolated() {
     let file = server
         .upload_as(&acme, "main", &[("a.pdf", &data, "application/pdf")], &[])
         .await;
-    let file = file.expect_status(201, "upload as acme").json()["files"][0].clone();
+    let file = file.expect_uploaded("upload as acme").json()["files"][0].clone();
     // acme's admin sees its own project only, not the operator's.
     let projects = items(
         &server

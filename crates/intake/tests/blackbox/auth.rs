@@ -99,7 +99,7 @@ async fn users_sign_in_with_basic_auth() {
             &[],
         )
         .await;
-    reply.expect_status(201, "upload as a Basic user");
+    reply.expect_uploaded("upload as a Basic user");
 
     for (what, auth) in [
         ("wrong password", basic("alice", "wrong horse")),

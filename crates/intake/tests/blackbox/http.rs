@@ -81,6 +81,23 @@ impl Reply {
         self
     }
 
+    /// Asserts a successful upload: 201 when processing is done, or 202
+    /// with a `Location` to poll while it runs (design.md §3).
+    pub fn expect_uploaded(self, what: &str) -> Reply {
+        match self.status {
+            201 => {}
+            202 => assert!(
+                self.header("location").is_some(),
+                "{what}: 202 without Location"
+            ),
+            other => panic!(
+                "{what}: expected 201 or 202, got {other} with {}",
+                self.text()
+            ),
+        }
+        self
+    }
+
     /// Asserts an RFC 9457 problem with this status and code.
     pub fn expect_problem(&self, status: u16, code: &str, what: &str) {
         if let Err(e) = self.check_problem(status, &[code]) {
@@ -250,7 +267,7 @@ impl Server {
         let reply = self
             .upload(project, &[(filename, data, content_type)], &[])
             .await;
-        let answer = reply.expect_status(201, "upload").json();
+        let answer = reply.expect_uploaded("upload").json();
         answer["files"][0].clone()
     }
 
@@ -286,7 +303,6 @@ impl Server {
     /// Streams a file's content and returns (status, bytes read, sha256).
     pub async fn download_sha256(&self, client: &reqwest::Client, id: &str) -> (u16, u64, String) {
         use futures::StreamExt;
-        use sha2::Digest;
         let response = self
             .admin_auth()
             .apply(client.get(self.url(&format!("/v1/files/{id}/content"))))
@@ -294,7 +310,7 @@ impl Server {
             .await
             .expect("download request");
         let status = response.status().as_u16();
-        let mut digest = sha2::Sha256::new();
+        let mut digest = crate::fixtures::Sha256::new();
         let mut len = 0u64;
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
@@ -302,7 +318,7 @@ impl Server {
             len += chunk.len() as u64;
             digest.update(&chunk);
         }
-        (status, len, hex::encode(digest.finalize()))
+        (status, len, digest.hex())
     }
 
     /// The number of files in `project`, as the operator sees it.

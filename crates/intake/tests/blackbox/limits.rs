@@ -92,7 +92,7 @@ async fn part_header_limit_counts_header_bytes_only() {
             &[("name", "two parts")],
         )
         .await;
-    reply.expect_status(201, "a 100 KB upload under a 1 KiB header limit");
+    reply.expect_uploaded("a 100 KB upload under a 1 KiB header limit");
 }
 
 /// Multipart framing around one file part: (before the bytes, after, Content-Type).

@@ -28,11 +28,11 @@ async fn duplicates_allowed_get_new_ids_but_one_blob() {
         .await;
     let first = upload_pdf(&server, "allow", "a.pdf")
         .await
-        .expect_status(201, "first")
+        .expect_uploaded("first")
         .json();
     let second = upload_pdf(&server, "allow", "b.pdf")
         .await
-        .expect_status(201, "second")
+        .expect_uploaded("second")
         .json();
     let (a, b) = (&first["files"][0], &second["files"][0]);
     assert_ne!(a["id"], b["id"], "allow: two files");
@@ -43,7 +43,7 @@ async fn duplicates_allowed_get_new_ids_but_one_blob() {
     // Still once per tenant when another project of the tenant has them too.
     upload_pdf(&server, "default", "c.pdf")
         .await
-        .expect_status(201, "third");
+        .expect_uploaded("third");
     assert_eq!(
         blob_count(&server),
         1,
@@ -60,7 +60,7 @@ async fn duplicates_rejected_get_409_naming_the_existing_file() {
         .await;
     let first = upload_pdf(&server, "reject", "a.pdf")
         .await
-        .expect_status(201, "first")
+        .expect_uploaded("first")
         .json();
     let id = str_field(&first["files"][0], "id");
     let reply = upload_pdf(&server, "reject", "again.pdf").await;
@@ -85,7 +85,7 @@ async fn duplicates_rejected_get_409_naming_the_existing_file() {
         .await;
     upload_pdf(&server, "default", "a.pdf")
         .await
-        .expect_status(201, "same bytes elsewhere");
+        .expect_uploaded("same bytes elsewhere");
     server.assert_no_staging_or_orphans().await;
 }
 
@@ -97,11 +97,11 @@ async fn duplicates_reused_answer_the_existing_file() {
         .await;
     let first = upload_pdf(&server, "reuse", "a.pdf")
         .await
-        .expect_status(201, "first")
+        .expect_uploaded("first")
         .json();
     let reply = upload_pdf(&server, "reuse", "again.pdf").await;
     assert!(
-        reply.status == 200 || reply.status == 201,
+        matches!(reply.status, 200..=202),
         "reuse answered {} {}",
         reply.status,
         reply.text()
@@ -159,7 +159,7 @@ async fn project_policy_limits_formats_sizes_and_counts() {
     assert_eq!(server.file_count("strict").await, 0);
     upload_pdf(&server, "strict", "ok.pdf")
         .await
-        .expect_status(201, "an allowed PDF");
+        .expect_uploaded("an allowed PDF");
 
     // Loosening the policy takes effect for the next upload.
     let reply = server

@@ -149,7 +149,7 @@ async fn content_disposition_is_safe_for_quotes_and_unicode() {
                 &fields,
             )
             .await;
-        let file = reply.expect_status(201, "upload").json()["files"][0].clone();
+        let file = reply.expect_uploaded("upload").json()["files"][0].clone();
         let content = server
             .get(&format!("/v1/files/{}/content", str_field(&file, "id")))
             .await
@@ -256,7 +256,7 @@ async fn listing_pages_with_cursors_and_filters() {
                 &[("name", &name)],
             )
             .await;
-        let file = reply.expect_status(201, "upload").json()["files"][0].clone();
+        let file = reply.expect_uploaded("upload").json()["files"][0].clone();
         if i < 3 { &mut early } else { &mut late }.push(file);
     }
 

@@ -103,7 +103,7 @@ async fn a_1_gib_file_streams_through_with_equal_sha256() {
         .await
         .expect("the 1 GiB upload completes");
     let upload_time = started.elapsed();
-    let answer = reply.expect_status(201, "1 GiB upload").json();
+    let answer = reply.expect_uploaded("1 GiB upload").json();
     let sent_sha = body.sha256().expect("the whole body was sent");
     let file = &answer["files"][0];
     assert_eq!(file["size"].as_u64(), Some(LEN));
@@ -117,8 +117,15 @@ async fn a_1_gib_file_streams_through_with_equal_sha256() {
     let (status, len, sha) = server
         .download_sha256(&client, &str_field(file, "id"))
         .await;
+    // VmHWM is the server's peak resident memory: it must not grow with the file.
+    let proc_status =
+        std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap_or_default();
+    let peak = proc_status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM: ?");
     eprintln!(
-        "1 GiB: upload {upload_time:?}, download {:?} (debug build, hashing on both sides)",
+        "1 GiB: upload {upload_time:?}, download {:?} (debug build, hashing on both sides); server {peak}",
         started.elapsed()
     );
     assert_eq!((status, len), (200, LEN));
@@ -139,7 +146,7 @@ async fn several_files_in_one_request_become_separate_files() {
     let answer = server
         .upload("default", &files, &[])
         .await
-        .expect_status(201, "upload")
+        .expect_uploaded("upload")
         .json();
     let got = answer["files"].as_array().expect("files array");
     assert_eq!(got.len(), 3, "three files in {answer}");
@@ -173,7 +180,7 @@ async fn name_and_meta_are_stored_and_returned() {
             ],
         )
         .await;
-    let file = reply.expect_status(201, "upload").json()["files"][0].clone();
+    let file = reply.expect_uploaded("upload").json()["files"][0].clone();
     let expected_meta = json!({"customer": "42", "batch": "b-7"});
     assert_eq!(str_field(&file, "name"), "Letter to Ms Ünal");
     assert_eq!(file["metadata"], expected_meta);
