@@ -19,8 +19,8 @@ pub use sqlite::SqliteCatalog;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use intake_core::{
-    Activity, ApiKey, ContactList, Delivery, ListStatus, RemovalCounts, DuplicateMode, FileRecord, FileStatus, Folder, Job, JobKind, Project, Reason, Task, Tenant, Upload,
-    User, Webhook,
+    Activity, ApiKey, ContactList, Delivery, DuplicateMode, FileRecord, FileStatus, Folder, Job,
+    JobKind, ListStatus, Project, Reason, RemovalCounts, Task, Tenant, Upload, User, Webhook,
 };
 use std::time::Duration;
 
@@ -55,7 +55,12 @@ pub struct JobTemplate {
 
 impl JobTemplate {
     pub fn for_subject(&self, subject: &str) -> NewJob {
-        NewJob { kind: self.kind, subject: subject.to_owned(), max_attempts: self.max_attempts, run_at: intake_core::now() }
+        NewJob {
+            kind: self.kind,
+            subject: subject.to_owned(),
+            max_attempts: self.max_attempts,
+            run_at: intake_core::now(),
+        }
     }
 }
 
@@ -195,7 +200,12 @@ pub trait Catalog: Send + Sync + 'static {
     // Contact lists and activities.
     /// Creates a list with the tenant's next list id; `Conflict`
     /// (`list_exists`) when the tenant has a list of that name.
-    async fn create_list(&self, tenant_id: &str, name: &str, status: ListStatus) -> Result<ContactList>;
+    async fn create_list(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        status: ListStatus,
+    ) -> Result<ContactList>;
     /// The tenant's lists, by id, with their member counts.
     async fn lists(&self, tenant_id: &str) -> Result<Vec<ContactList>>;
     async fn list(&self, tenant_id: &str, id: i64) -> Result<ContactList>;
@@ -203,11 +213,22 @@ pub trait Catalog: Send + Sync + 'static {
     /// were not on it yet. `NotFound` for an unknown list.
     async fn add_members(&self, tenant_id: &str, list_id: i64, emails: &[String]) -> Result<u64>;
     /// A page of a list's addresses in order, after `after`.
-    async fn members(&self, tenant_id: &str, list_id: i64, after: Option<&str>, limit: u32) -> Result<Vec<String>>;
+    async fn members(
+        &self,
+        tenant_id: &str,
+        list_id: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>>;
     /// Removes every address from every list in one transaction and counts
     /// per address: removed from at least one list, or on none of them.
     /// `NotFound` (and nothing removed) when a list does not exist.
-    async fn remove_members(&self, tenant_id: &str, list_ids: &[i64], emails: &[String]) -> Result<RemovalCounts>;
+    async fn remove_members(
+        &self,
+        tenant_id: &str,
+        list_ids: &[i64],
+        emails: &[String],
+    ) -> Result<RemovalCounts>;
     async fn create_activity(&self, activity: &Activity) -> Result<()>;
     async fn activity(&self, tenant_id: &str, id: &str) -> Result<Activity>;
     /// Stores status, counts and errors; acts only while the stored activity

@@ -407,7 +407,7 @@ async fn processing_story(db: Arc<dyn Catalog>) {
         release_blob: false,
     };
     let (done, freed) = db
-        .finish_file(&f.id, &ready, &[delivery.clone()], deliver)
+        .finish_file(&f.id, &ready, std::slice::from_ref(&delivery), deliver)
         .await
         .unwrap();
     assert_eq!(
@@ -427,7 +427,7 @@ async fn processing_story(db: Arc<dyn Catalog>) {
         release_blob: true,
     };
     let (same, _) = db
-        .finish_file(&f.id, &infected, &[delivery.clone()], deliver)
+        .finish_file(&f.id, &infected, std::slice::from_ref(&delivery), deliver)
         .await
         .unwrap();
     assert_eq!(same.status, FileStatus::Ready);
@@ -464,40 +464,110 @@ async fn lists_story(db: Arc<dyn Catalog>) {
     db.create_tenant(&other).await.unwrap();
 
     // Ids count per tenant from 1; names are unique per tenant.
-    let news = db.create_list(&acme.id, "News", ListStatus::Active).await.unwrap();
-    let promo = db.create_list(&acme.id, "Promotions", ListStatus::Active).await.unwrap();
-    let theirs = db.create_list(&other.id, "News", ListStatus::Hidden).await.unwrap();
+    let news = db
+        .create_list(&acme.id, "News", ListStatus::Active)
+        .await
+        .unwrap();
+    let promo = db
+        .create_list(&acme.id, "Promotions", ListStatus::Active)
+        .await
+        .unwrap();
+    let theirs = db
+        .create_list(&other.id, "News", ListStatus::Hidden)
+        .await
+        .unwrap();
     assert_eq!((news.id, promo.id, theirs.id), (1, 2, 1));
     assert!(matches!(
         db.create_list(&acme.id, "News", ListStatus::Active).await,
-        Err(CatalogError::Conflict { code: "list_exists", .. })
+        Err(CatalogError::Conflict {
+            code: "list_exists",
+            ..
+        })
     ));
     assert!(db.list(&acme.id, 3).await.unwrap_err().is_not_found());
 
     // Members: adding twice adds once; pages in address order.
     let emails = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    assert_eq!(db.add_members(&acme.id, 1, &emails(&["b@x.com", "a@x.com", "c@x.com"])).await.unwrap(), 3);
-    assert_eq!(db.add_members(&acme.id, 1, &emails(&["a@x.com", "d@x.com"])).await.unwrap(), 1);
-    assert_eq!(db.add_members(&acme.id, 2, &emails(&["a@x.com", "e@x.com"])).await.unwrap(), 2);
-    assert_eq!(db.add_members(&other.id, 1, &emails(&["a@x.com"])).await.unwrap(), 1);
-    assert!(db.add_members(&acme.id, 9, &emails(&["a@x.com"])).await.unwrap_err().is_not_found());
-    assert_eq!(db.members(&acme.id, 1, None, 2).await.unwrap(), emails(&["a@x.com", "b@x.com"]));
-    assert_eq!(db.members(&acme.id, 1, Some("b@x.com"), 10).await.unwrap(), emails(&["c@x.com", "d@x.com"]));
+    assert_eq!(
+        db.add_members(&acme.id, 1, &emails(&["b@x.com", "a@x.com", "c@x.com"]))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        db.add_members(&acme.id, 1, &emails(&["a@x.com", "d@x.com"]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.add_members(&acme.id, 2, &emails(&["a@x.com", "e@x.com"]))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        db.add_members(&other.id, 1, &emails(&["a@x.com"]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        db.add_members(&acme.id, 9, &emails(&["a@x.com"]))
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert_eq!(
+        db.members(&acme.id, 1, None, 2).await.unwrap(),
+        emails(&["a@x.com", "b@x.com"])
+    );
+    assert_eq!(
+        db.members(&acme.id, 1, Some("b@x.com"), 10).await.unwrap(),
+        emails(&["c@x.com", "d@x.com"])
+    );
     assert_eq!(db.list(&acme.id, 1).await.unwrap().member_count, 4);
     let all = db.lists(&acme.id).await.unwrap();
-    assert_eq!(all.iter().map(|l| (l.id, l.member_count)).collect::<Vec<_>>(), vec![(1, 4), (2, 2)]);
+    assert_eq!(
+        all.iter()
+            .map(|l| (l.id, l.member_count))
+            .collect::<Vec<_>>(),
+        vec![(1, 4), (2, 2)]
+    );
 
     // Removal counts per address, across lists, within the tenant only.
     let counts = db
-        .remove_members(&acme.id, &[1, 2], &emails(&["a@x.com", "e@x.com", "zz@x.com"]))
+        .remove_members(
+            &acme.id,
+            &[1, 2],
+            &emails(&["a@x.com", "e@x.com", "zz@x.com"]),
+        )
         .await
         .unwrap();
-    assert_eq!(counts, RemovalCounts { processed: 3, removed: 2, not_found: 1 });
-    assert_eq!(db.members(&acme.id, 1, None, 10).await.unwrap(), emails(&["b@x.com", "c@x.com", "d@x.com"]));
+    assert_eq!(
+        counts,
+        RemovalCounts {
+            processed: 3,
+            removed: 2,
+            not_found: 1
+        }
+    );
+    assert_eq!(
+        db.members(&acme.id, 1, None, 10).await.unwrap(),
+        emails(&["b@x.com", "c@x.com", "d@x.com"])
+    );
     assert!(db.members(&acme.id, 2, None, 10).await.unwrap().is_empty());
-    assert_eq!(db.members(&other.id, 1, None, 10).await.unwrap(), emails(&["a@x.com"]));
+    assert_eq!(
+        db.members(&other.id, 1, None, 10).await.unwrap(),
+        emails(&["a@x.com"])
+    );
     // An unknown list removes nothing at all.
-    assert!(db.remove_members(&acme.id, &[1, 7], &emails(&["b@x.com"])).await.unwrap_err().is_not_found());
+    assert!(
+        db.remove_members(&acme.id, &[1, 7], &emails(&["b@x.com"]))
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
     assert_eq!(db.list(&acme.id, 1).await.unwrap().member_count, 3);
 
     // Activities: stored, read within their tenant, final once.
@@ -519,10 +589,19 @@ async fn lists_story(db: Arc<dyn Catalog>) {
     };
     db.create_activity(&act).await.unwrap();
     assert_eq!(db.activity(&acme.id, &act.id).await.unwrap(), act);
-    assert!(db.activity(&other.id, &act.id).await.unwrap_err().is_not_found());
+    assert!(
+        db.activity(&other.id, &act.id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
     act.status = ActivityStatus::Error;
     act.error_count = 1;
-    act.errors = vec![ActivityError { line: Some(2), message: "not an address".into(), value: Some("Alice".into()) }];
+    act.errors = vec![ActivityError {
+        line: Some(2),
+        message: "not an address".into(),
+        value: Some("Alice".into()),
+    }];
     assert!(db.save_activity(&act).await.unwrap());
     let mut again = act.clone();
     again.status = ActivityStatus::Complete;
@@ -533,7 +612,9 @@ async fn lists_story(db: Arc<dyn Catalog>) {
 #[tokio::test]
 async fn sqlite_lists_story() {
     let dir = tempfile::tempdir().unwrap();
-    let db = SqliteCatalog::open(&dir.path().join("catalog.db")).await.unwrap();
+    let db = SqliteCatalog::open(&dir.path().join("catalog.db"))
+        .await
+        .unwrap();
     lists_story(Arc::new(db)).await;
 }
 

@@ -44,10 +44,16 @@ fn fits(w: f64, h: f64, class: &DocumentClass) -> bool {
 pub fn check_class(facts: &DocumentFacts, class: &DocumentClass) -> Result<(), Refusal> {
     if let Some(pages) = facts.pages {
         if let Some(max) = class.max_pages.filter(|max| pages > *max) {
-            return refuse(Reason::PageCount, format!("{pages} pages; {} allows at most {max}", class.name));
+            return refuse(
+                Reason::PageCount,
+                format!("{pages} pages; {} allows at most {max}", class.name),
+            );
         }
         if let Some(min) = class.min_pages.filter(|min| pages < *min) {
-            return refuse(Reason::PageCount, format!("{pages} pages; {} needs at least {min}", class.name));
+            return refuse(
+                Reason::PageCount,
+                format!("{pages} pages; {} needs at least {min}", class.name),
+            );
         }
     }
     for (i, &(w, h)) in facts.page_sizes.iter().enumerate() {
@@ -70,10 +76,22 @@ pub fn check_class(facts: &DocumentFacts, class: &DocumentClass) -> Result<(), R
 
 pub fn check_preflight(facts: &DocumentFacts, rules: &Preflight) -> Result<(), Refusal> {
     let rules = [
-        (rules.forbid_encrypted && facts.encrypted, "the document is encrypted"),
-        (rules.forbid_javascript && facts.has_javascript, "the document contains JavaScript"),
-        (rules.forbid_embedded_files && facts.has_embedded_files, "the document has embedded files"),
-        (rules.forbid_macros && facts.macros, "the document contains macros"),
+        (
+            rules.forbid_encrypted && facts.encrypted,
+            "the document is encrypted",
+        ),
+        (
+            rules.forbid_javascript && facts.has_javascript,
+            "the document contains JavaScript",
+        ),
+        (
+            rules.forbid_embedded_files && facts.has_embedded_files,
+            "the document has embedded files",
+        ),
+        (
+            rules.forbid_macros && facts.macros,
+            "the document contains macros",
+        ),
     ];
     match rules.iter().find(|(broken, _)| *broken) {
         Some((_, why)) => refuse(Reason::Preflight, (*why).to_owned()),
@@ -92,29 +110,63 @@ mod tests {
 
     #[test]
     fn letter_pages_fit_either_way_round_and_a4_does_not() {
-        let facts = DocumentFacts { pages: Some(2), page_sizes: vec![(612.0, 792.0), (792.0, 612.0)], ..Default::default() };
+        let facts = DocumentFacts {
+            pages: Some(2),
+            page_sizes: vec![(612.0, 792.0), (792.0, 612.0)],
+            ..Default::default()
+        };
         assert_eq!(check_class(&facts, &letter()), Ok(()));
-        let a4 = DocumentFacts { pages: Some(1), page_sizes: vec![(595.28, 841.89)], ..Default::default() };
-        assert_eq!(check_class(&a4, &letter()).unwrap_err().reason, Reason::Dimensions);
+        let a4 = DocumentFacts {
+            pages: Some(1),
+            page_sizes: vec![(595.28, 841.89)],
+            ..Default::default()
+        };
+        assert_eq!(
+            check_class(&a4, &letter()).unwrap_err().reason,
+            Reason::Dimensions
+        );
         let mut portrait = letter();
         portrait.orientation = Orientation::Portrait;
-        let landscape = DocumentFacts { pages: Some(1), page_sizes: vec![(792.0, 612.0)], ..Default::default() };
-        assert_eq!(check_class(&landscape, &portrait).unwrap_err().reason, Reason::Dimensions);
+        let landscape = DocumentFacts {
+            pages: Some(1),
+            page_sizes: vec![(792.0, 612.0)],
+            ..Default::default()
+        };
+        assert_eq!(
+            check_class(&landscape, &portrait).unwrap_err().reason,
+            Reason::Dimensions
+        );
     }
 
     #[test]
     fn page_counts_are_bounded() {
         let mut class = letter();
         class.max_pages = Some(2);
-        let facts = DocumentFacts { pages: Some(3), page_sizes: vec![(612.0, 792.0); 3], ..Default::default() };
-        assert_eq!(check_class(&facts, &class).unwrap_err().reason, Reason::PageCount);
+        let facts = DocumentFacts {
+            pages: Some(3),
+            page_sizes: vec![(612.0, 792.0); 3],
+            ..Default::default()
+        };
+        assert_eq!(
+            check_class(&facts, &class).unwrap_err().reason,
+            Reason::PageCount
+        );
     }
 
     #[test]
     fn preflight_follows_the_rules() {
-        let facts = DocumentFacts { encrypted: true, ..Default::default() };
+        let facts = DocumentFacts {
+            encrypted: true,
+            ..Default::default()
+        };
         assert_eq!(check_preflight(&facts, &Preflight::default()), Ok(()));
-        let strict = Preflight { forbid_encrypted: true, ..Preflight::default() };
-        assert_eq!(check_preflight(&facts, &strict).unwrap_err().reason, Reason::Preflight);
+        let strict = Preflight {
+            forbid_encrypted: true,
+            ..Preflight::default()
+        };
+        assert_eq!(
+            check_preflight(&facts, &strict).unwrap_err().reason,
+            Reason::Preflight
+        );
     }
 }

@@ -168,6 +168,37 @@ impl Format {
             )
     }
 
+    /// What the bytes alone can tell apart: a refined format's container
+    /// (`docx` → `zip`, `doc` → `ole`, `csv` → `text`), others themselves.
+    pub fn family(self) -> Format {
+        use Format::*;
+        match self {
+            Doc | Xls | Ppt | Pub => Ole,
+            Docx | Xlsx | Pptx | Odt | Ods | Odp => Zip,
+            Csv => Text,
+            other => other,
+        }
+    }
+
+    /// The format to record for a part: every declaration (content type,
+    /// file name extension) must be one the bytes admit, and the content
+    /// type's refinement wins over the extension's. `Err` is the first
+    /// declaration the bytes contradict.
+    pub fn decide(
+        detected: Format,
+        content_type: Option<&str>,
+        filename: Option<&str>,
+    ) -> Result<Format, Format> {
+        let declared_type = content_type.and_then(Format::from_mime);
+        let declared_ext = filename.and_then(Format::from_extension);
+        let mut decided = None;
+        for declared in [declared_type, declared_ext].into_iter().flatten() {
+            let format = Format::reconcile(detected, Some(declared)).ok_or(declared)?;
+            decided.get_or_insert(format);
+        }
+        Ok(decided.unwrap_or(detected))
+    }
+
     /// Decides the format to record from what the bytes show and what the
     /// client declared. Returns the refined format (the declared one when the
     /// bytes admit it), or None when the bytes contradict the declaration.
@@ -205,6 +236,33 @@ mod tests {
             Some(Format::Pdf)
         );
         assert_eq!(Format::from_mime("application/octet-stream"), None);
+    }
+
+    #[test]
+    fn decide_checks_every_declaration_against_the_bytes() {
+        assert_eq!(
+            Format::decide(
+                Format::Zip,
+                Some("application/octet-stream"),
+                Some("a.docx")
+            ),
+            Ok(Format::Docx)
+        );
+        assert_eq!(
+            Format::decide(Format::Text, Some("text/plain"), Some("document.pdf")),
+            Err(Format::Pdf)
+        );
+        assert_eq!(
+            Format::decide(Format::Pdf, Some("image/png"), Some("a.pdf")),
+            Err(Format::Png)
+        );
+        assert_eq!(Format::decide(Format::Png, None, None), Ok(Format::Png));
+        // A recorded refinement, checked again later, still agrees.
+        assert_eq!(
+            Format::decide(Format::Docx.family(), None, Some("a.docx")),
+            Ok(Format::Docx)
+        );
+        assert_eq!(Format::Csv.family(), Format::Text);
     }
 
     #[test]

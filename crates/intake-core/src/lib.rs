@@ -16,9 +16,13 @@ pub mod scope;
 pub use error::{Error, ErrorKind, Reason};
 pub use format::Format;
 pub use id::new_id;
-pub use lists::{Activity, ActivityError, ActivityKind, ActivityStatus, ContactList, ListStatus, RemovalCounts};
+pub use lists::{
+    Activity, ActivityError, ActivityKind, ActivityStatus, ContactList, ListStatus, RemovalCounts,
+};
 pub use model::*;
-pub use policy::{DocumentClass, DuplicateMode, Orientation, Policy, Preflight, RespondMode, ScanMode};
+pub use policy::{
+    DocumentClass, DuplicateMode, Orientation, Policy, Preflight, RespondMode, ScanMode,
+};
 pub use processing::*;
 pub use scope::{Scope, Scopes};
 

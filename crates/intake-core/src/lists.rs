@@ -86,8 +86,12 @@ pub enum ActivityStatus {
 }
 
 impl ActivityStatus {
-    pub const ALL: [ActivityStatus; 4] =
-        [ActivityStatus::Queued, ActivityStatus::Running, ActivityStatus::Complete, ActivityStatus::Error];
+    pub const ALL: [ActivityStatus; 4] = [
+        ActivityStatus::Queued,
+        ActivityStatus::Running,
+        ActivityStatus::Complete,
+        ActivityStatus::Error,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,7 +123,11 @@ pub struct ActivityError {
 
 impl ActivityError {
     pub fn file(message: impl Into<String>) -> ActivityError {
-        ActivityError { line: None, message: message.into(), value: None }
+        ActivityError {
+            line: None,
+            message: message.into(),
+            value: None,
+        }
     }
 }
 
@@ -171,7 +179,9 @@ pub fn is_email(s: &str) -> bool {
     let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local.split('.').all(|atom| !atom.is_empty() && atom.chars().all(atext));
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atext));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|l| {
@@ -181,7 +191,9 @@ pub fn is_email(s: &str) -> bool {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
     local_ok && domain_ok
 }
 
@@ -239,7 +251,9 @@ pub fn parse_removal_file(bytes: &[u8]) -> Result<Vec<String>, Vec<ActivityError
     }
     if error_count > errors.len() {
         let more = error_count - errors.len();
-        errors.push(ActivityError::file(format!("… and {more} more values that are not e-mail addresses")));
+        errors.push(ActivityError::file(format!(
+            "… and {more} more values that are not e-mail addresses"
+        )));
     }
     if named > MAX_REMOVAL_ADDRESSES {
         errors.insert(
@@ -251,7 +265,11 @@ pub fn parse_removal_file(bytes: &[u8]) -> Result<Vec<String>, Vec<ActivityError
     } else if named == 0 && error_count == 0 {
         errors.push(ActivityError::file("the file holds no e-mail addresses"));
     }
-    if errors.is_empty() { Ok(addresses) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(addresses)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -260,10 +278,26 @@ mod tests {
 
     #[test]
     fn addresses() {
-        for ok in ["a@b.co", "first.last+tag@mail.example.org", "x_y-z@sub-domain.example.com"] {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@mail.example.org",
+            "x_y-z@sub-domain.example.com",
+        ] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["", "email", "a@b", "@b.com", "a@", "a..b@c.com", ".a@c.com", "a@-c.com", "a@c.c0m", "a b@c.com", "a@c..com"] {
+        for bad in [
+            "",
+            "email",
+            "a@b",
+            "@b.com",
+            "a@",
+            "a..b@c.com",
+            ".a@c.com",
+            "a@-c.com",
+            "a@c.c0m",
+            "a b@c.com",
+            "a@c..com",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }
@@ -271,7 +305,10 @@ mod tests {
     #[test]
     fn one_per_line_or_comma_separated() {
         let text = b"\xEF\xBB\xBFa@x.com\r\nB@X.com, c@x.com\n\n\"d@x.com\",\r\na@x.com\r\n";
-        assert_eq!(parse_removal_file(text).unwrap(), vec!["a@x.com", "b@x.com", "c@x.com", "d@x.com"]);
+        assert_eq!(
+            parse_removal_file(text).unwrap(),
+            vec!["a@x.com", "b@x.com", "c@x.com", "d@x.com"]
+        );
     }
 
     #[test]
@@ -284,14 +321,29 @@ mod tests {
 
     #[test]
     fn limits() {
-        let many: String = (0..=MAX_REMOVAL_ADDRESSES).map(|i| format!("u{i}@x.com\n")).collect();
+        let many: String = (0..=MAX_REMOVAL_ADDRESSES)
+            .map(|i| format!("u{i}@x.com\n"))
+            .collect();
         let errors = parse_removal_file(many.as_bytes()).unwrap_err();
         assert!(errors[0].message.contains("20001 addresses"), "{errors:?}");
-        let exactly: String = (0..MAX_REMOVAL_ADDRESSES).map(|i| format!("u{i}@x.com\n")).collect();
-        assert_eq!(parse_removal_file(exactly.as_bytes()).unwrap().len(), MAX_REMOVAL_ADDRESSES);
+        let exactly: String = (0..MAX_REMOVAL_ADDRESSES)
+            .map(|i| format!("u{i}@x.com\n"))
+            .collect();
+        assert_eq!(
+            parse_removal_file(exactly.as_bytes()).unwrap().len(),
+            MAX_REMOVAL_ADDRESSES
+        );
         let big = vec![b'a'; MAX_REMOVAL_BYTES];
-        assert!(parse_removal_file(&big).unwrap_err()[0].message.contains("smaller than 4 MB"));
-        assert!(parse_removal_file(b"\n \n").unwrap_err()[0].message.contains("no e-mail"));
+        assert!(
+            parse_removal_file(&big).unwrap_err()[0]
+                .message
+                .contains("smaller than 4 MB")
+        );
+        assert!(
+            parse_removal_file(b"\n \n").unwrap_err()[0]
+                .message
+                .contains("no e-mail")
+        );
         assert!(parse_removal_file(b"\xff\xfe").is_err());
     }
 

@@ -64,11 +64,12 @@ pub enum ScanMode {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RespondMode {
-    /// Answer once the bytes are durable: 202 with a `Location` to poll
-    /// while processing runs (201 when there is nothing to process).
+    /// Answer 201 once the bytes are durable, with a `Location` to poll
+    /// while processing runs.
     #[default]
     Async,
-    /// Wait for processing (up to `wait_seconds`) and answer the final status.
+    /// Wait for processing (up to `wait_seconds`) and answer 201 with the
+    /// final status, or 202 and `Location` when the wait runs out.
     Sync,
 }
 
@@ -166,7 +167,11 @@ impl Policy {
         for class in &self.document_classes {
             let sane = |v: f64| v.is_finite() && v > 0.0 && v < 100_000.0;
             let tolerance_ok = class.tolerance_pt.is_finite() && class.tolerance_pt >= 0.0;
-            if class.name.trim().is_empty() || !sane(class.width_pt) || !sane(class.height_pt) || !tolerance_ok {
+            if class.name.trim().is_empty()
+                || !sane(class.width_pt)
+                || !sane(class.height_pt)
+                || !tolerance_ok
+            {
                 return Err(Error::bad_request(
                     "invalid_policy",
                     format!("document class {:?} is not valid", class.name),
@@ -187,7 +192,12 @@ impl Policy {
             .cloned()
             .chain(builtin_classes())
             .find(|c| c.name.eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| Error::bad_request("unknown_document_class", format!("no document class {wanted:?}")))
+            .ok_or_else(|| {
+                Error::bad_request(
+                    "unknown_document_class",
+                    format!("no document class {wanted:?}"),
+                )
+            })
     }
 
     /// How long a synchronous upload waits for processing.

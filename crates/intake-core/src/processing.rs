@@ -55,13 +55,22 @@ impl TaskState {
     }
 
     pub fn parse(s: &str) -> Option<TaskState> {
-        [TaskState::Pending, TaskState::Running, TaskState::Done, TaskState::Skipped, TaskState::Failed]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            TaskState::Pending,
+            TaskState::Running,
+            TaskState::Done,
+            TaskState::Skipped,
+            TaskState::Failed,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, TaskState::Done | TaskState::Skipped | TaskState::Failed)
+        matches!(
+            self,
+            TaskState::Done | TaskState::Skipped | TaskState::Failed
+        )
     }
 }
 
@@ -96,7 +105,9 @@ impl JobKind {
     }
 
     pub fn parse(s: &str) -> Option<JobKind> {
-        [JobKind::ProcessFile, JobKind::DeliverWebhook].into_iter().find(|k| k.as_str() == s)
+        [JobKind::ProcessFile, JobKind::DeliverWebhook]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -135,8 +146,13 @@ pub enum Event {
 }
 
 impl Event {
-    pub const ALL: [Event; 5] =
-        [Event::FileReady, Event::FileRejected, Event::FileInfected, Event::FileFailed, Event::FileExpired];
+    pub const ALL: [Event; 5] = [
+        Event::FileReady,
+        Event::FileRejected,
+        Event::FileInfected,
+        Event::FileFailed,
+        Event::FileExpired,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -206,9 +222,13 @@ impl DeliveryState {
     }
 
     pub fn parse(s: &str) -> Option<DeliveryState> {
-        [DeliveryState::Pending, DeliveryState::Delivered, DeliveryState::Failed]
-            .into_iter()
-            .find(|d| d.as_str() == s)
+        [
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
     }
 }
 
@@ -230,8 +250,14 @@ pub struct Delivery {
 }
 
 /// Exponential backoff: `base * 2^(attempt-1)`, capped.
-pub fn backoff(base: std::time::Duration, attempt: u32, cap: std::time::Duration) -> std::time::Duration {
-    let factor = 1u32.checked_shl(attempt.saturating_sub(1).min(20)).unwrap_or(u32::MAX);
+pub fn backoff(
+    base: std::time::Duration,
+    attempt: u32,
+    cap: std::time::Duration,
+) -> std::time::Duration {
+    let factor = 1u32
+        .checked_shl(attempt.saturating_sub(1).min(20))
+        .unwrap_or(u32::MAX);
     base.saturating_mul(factor).min(cap)
 }
 

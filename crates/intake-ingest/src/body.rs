@@ -5,8 +5,9 @@
 //! boundary or a blank line, so without that limit a body whose boundary
 //! never appears, or a part with endless headers, would be held in memory.
 //!
-//! The header limit is counted in body chunks as they arrive, so it is exact
-//! to within one chunk: enough to bound memory, which is its purpose.
+//! The header limit is counted in body chunks as they arrive: the parser
+//! holds at most the limit plus one chunk, which bounds memory. The exact
+//! limit on a part's headers is checked once they are parsed.
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -64,12 +65,15 @@ pub fn guard(
                 Ok(None) => return None,
                 Ok(Some(Err(e))) => Err(BodyError::Read(e)),
                 Ok(Some(Ok(chunk))) => {
+                    // A chunk may begin with a part's headers and carry
+                    // its data too, so the parser may always take one more
+                    // chunk; headers themselves are measured exactly once
+                    // parsed (see `multipart::read_form`).
                     if phase.active.load(Ordering::Relaxed) {
-                        let pulled = phase
+                        let before = phase
                             .pulled
-                            .fetch_add(chunk.len() as u64, Ordering::Relaxed)
-                            + chunk.len() as u64;
-                        if pulled > max_header_bytes {
+                            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                        if before >= max_header_bytes {
                             return Some((Err(BodyError::HeadersTooLarge(max_header_bytes)), None));
                         }
                     }
@@ -111,11 +115,12 @@ mod tests {
         let phase = Arc::new(HeaderPhase::default());
         phase.start();
         let mut s = guard(
-            body(vec![b"0123456789", b"0123456789"]),
+            body(vec![b"0123456789", b"0123456789", b"0123456789"]),
             Duration::from_secs(5),
             15,
             phase,
         );
+        assert!(s.next().await.unwrap().is_ok());
         assert!(s.next().await.unwrap().is_ok());
         assert!(matches!(
             s.next().await.unwrap(),

@@ -94,6 +94,17 @@ impl BlobGuard {
     pub fn disarm(&mut self) {
         self.keys.clear();
     }
+
+    /// Deletes the guarded blobs now rather than after the answer (on drop),
+    /// so that a client that sees the answer sees the store as it is left.
+    pub async fn release(mut self) {
+        for key in std::mem::take(&mut self.keys) {
+            if let Err(e) = self.blobs.delete(&key).await {
+                // The orphan sweep will find it.
+                tracing::warn!(%key, error = %e, "could not delete an unused blob");
+            }
+        }
+    }
 }
 
 impl Drop for BlobGuard {

@@ -67,6 +67,20 @@ pub fn boundary(content_types: &[&str]) -> Result<Option<String>, Error> {
             "the request needs Content-Type: multipart/form-data",
         ));
     }
+    // Some clients send their own bare `multipart/form-data` beside the
+    // library's, which carries the boundary; anything else beside it is a
+    // contradiction we refuse rather than guess about.
+    let is_form = |ct: &&str| {
+        ct.split(';')
+            .next()
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"))
+    };
+    if content_types.len() > 1 && !content_types.iter().all(is_form) {
+        return Err(Error::bad_request(
+            "malformed_content_type",
+            "the request has conflicting Content-Type headers",
+        ));
+    }
     let mut multipart_seen = false;
     let mut malformed = false;
     for ct in content_types {
@@ -91,6 +105,13 @@ pub fn boundary(content_types: &[&str]) -> Result<Option<String>, Error> {
             "the request body must be multipart/form-data",
         ))
     }
+}
+
+fn headers_too_large(limit: u64) -> Error {
+    Error::bad_request(
+        "part_headers_too_large",
+        format!("a part's headers (or the body before the first boundary) exceed {limit} bytes"),
+    )
 }
 
 fn missing_boundary() -> Error {
@@ -146,12 +167,7 @@ fn multipart_error(e: multer::Error) -> Error {
                     "request_timeout",
                     format!("the client sent nothing for {} s", d.as_secs()),
                 ),
-                BodyError::HeadersTooLarge(n) => Error::bad_request(
-                    "part_headers_too_large",
-                    format!(
-                        "a part's headers (or the body before the first boundary) exceed {n} bytes"
-                    ),
-                ),
+                BodyError::HeadersTooLarge(n) => headers_too_large(n),
                 BodyError::Read(_) => {
                     Error::bad_request("body_read_failed", "the request body could not be read")
                 }
@@ -229,6 +245,14 @@ pub async fn read_form(
         let Some(mut field) = next.map_err(multipart_error)? else {
             break;
         };
+        let header_bytes: usize = field
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum();
+        if header_bytes as u64 > limits.max_part_header_bytes {
+            return Err(headers_too_large(limits.max_part_header_bytes));
+        }
         parts += 1;
         if parts > limits.max_parts {
             return Err(Error::bad_request(

@@ -1,12 +1,12 @@
 //! Bounds on what one inspection may read, unpack and hold. Defaults are
-//! safe for a shared worker; all are config (`[inspect]` in the server file).
+//! safe for a shared worker; all are config (`[workers.inspect]` in the server file).
 
 use serde::{Deserialize, Serialize};
 
 const MIB: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// PDFs are parsed in memory, so larger ones are refused.
     pub max_pdf_bytes: u64,

@@ -68,18 +68,14 @@ fn mismatch(detected: Format, declared: Format) -> Error {
 }
 
 /// Decides the format to record from the part's declarations and the
-/// sniffed bytes: every declaration (content type, extension) must be one
-/// the bytes admit; the content type's refinement wins over the extension's.
+/// sniffed bytes (see [`Format::decide`]).
 pub fn decide_format(part: &PartInfo, detected: Format) -> Result<Format, Error> {
-    let declared_type = part.content_type.as_deref().and_then(Format::from_mime);
-    let declared_ext = part.filename.as_deref().and_then(Format::from_extension);
-    let mut decided = None;
-    for declared in [declared_type, declared_ext].into_iter().flatten() {
-        let format = Format::reconcile(detected, Some(declared))
-            .ok_or_else(|| mismatch(detected, declared))?;
-        decided.get_or_insert(format);
-    }
-    Ok(decided.unwrap_or(detected))
+    Format::decide(
+        detected,
+        part.content_type.as_deref(),
+        part.filename.as_deref(),
+    )
+    .map_err(|declared| mismatch(detected, declared))
 }
 
 impl Service {
@@ -177,7 +173,7 @@ impl Service {
         &self,
         who: &Principal,
         project: &Project,
-        mut form: Form,
+        form: Form,
         new: NewUpload,
     ) -> Result<UploadOutcome, Error> {
         who.require(Scope::FilesWrite)?;
@@ -255,11 +251,12 @@ impl Service {
             .await?;
         self.jobs_ready.notify_one();
         // From here the catalog owns the blobs it kept; the rest go.
-        form.guard.disarm();
+        let mut guard = form.guard;
+        guard.disarm();
         for key in committed.unused_blobs {
-            form.guard.add(key);
+            guard.add(key);
         }
-        drop(form);
+        guard.release().await;
         Ok(UploadOutcome {
             upload,
             files: committed.files,
@@ -311,13 +308,7 @@ impl Service {
         file: FileRecord,
         range: Option<Range<u64>>,
     ) -> Result<Content, Error> {
-        if file.status == FileStatus::Expired {
-            return Err(Error::new(
-                ErrorKind::Gone,
-                "gone",
-                "the file has expired and its content was deleted",
-            ));
-        }
+        self.check_servable(&file).await?;
         let body = self
             .blobs
             .get(&file.blob_key, range.clone())

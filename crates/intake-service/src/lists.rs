@@ -16,8 +16,8 @@ use crate::Service;
 use crate::files::decide_format;
 use intake_core::lists::{MAX_ACTIVITY_ERRORS, is_email, normalize_email, parse_removal_file};
 use intake_core::{
-    Activity, ActivityError, ActivityKind, ActivityStatus, ContactList, Error, ErrorKind, ListStatus, Principal,
-    Project, Scope, Scopes, name, new_id, now,
+    Activity, ActivityError, ActivityKind, ActivityStatus, ContactList, Error, ErrorKind,
+    ListStatus, Principal, Project, Scope, Scopes, name, new_id, now,
 };
 use intake_ingest::{Body, Form, FormSpec, PartInfo, read_form};
 use std::time::Duration;
@@ -30,11 +30,19 @@ pub const REMOVAL_RECEIVE_CAP: u64 = 16 * 1024 * 1024;
 pub const MAX_ADD_MEMBERS: usize = 1000;
 
 fn list_not_found(id: i64) -> Error {
-    Error::new(ErrorKind::NotFound, "list_not_found", format!("no list {id}"))
+    Error::new(
+        ErrorKind::NotFound,
+        "list_not_found",
+        format!("no list {id}"),
+    )
 }
 
 fn activity_not_found() -> Error {
-    Error::new(ErrorKind::NotFound, "activity_not_found", "activity not found")
+    Error::new(
+        ErrorKind::NotFound,
+        "activity_not_found",
+        "activity not found",
+    )
 }
 
 /// Reading lists and activities: `files:read`, or `lists:write`.
@@ -46,10 +54,18 @@ fn require_read(who: &Principal) -> Result<(), Error> {
 }
 
 impl Service {
-    pub async fn create_list(&self, who: &Principal, name: &str, status: ListStatus) -> Result<ContactList, Error> {
+    pub async fn create_list(
+        &self,
+        who: &Principal,
+        name: &str,
+        status: ListStatus,
+    ) -> Result<ContactList, Error> {
         who.require(Scope::ListsWrite)?;
         let name = name::check_display_name(name, "list name")?;
-        Ok(self.catalog.create_list(&who.tenant.id, &name, status).await?)
+        Ok(self
+            .catalog
+            .create_list(&who.tenant.id, &name, status)
+            .await?)
     }
 
     pub async fn lists(&self, who: &Principal) -> Result<Vec<ContactList>, Error> {
@@ -59,10 +75,13 @@ impl Service {
 
     pub async fn list(&self, who: &Principal, id: i64) -> Result<ContactList, Error> {
         require_read(who)?;
-        self.catalog
-            .list(&who.tenant.id, id)
-            .await
-            .map_err(|e| if e.is_not_found() { list_not_found(id) } else { e.into() })
+        self.catalog.list(&who.tenant.id, id).await.map_err(|e| {
+            if e.is_not_found() {
+                list_not_found(id)
+            } else {
+                e.into()
+            }
+        })
     }
 
     /// Adds addresses to a list; returns how many were new, and the list.
@@ -128,13 +147,16 @@ impl Service {
         if !intake_core::id::is_id(intake_core::id::prefix::ACTIVITY, id) {
             return Err(activity_not_found());
         }
-        self.catalog.activity(&who.tenant.id, id).await.map_err(|e| {
-            if e.is_not_found() {
-                activity_not_found()
-            } else {
-                e.into()
-            }
-        })
+        self.catalog
+            .activity(&who.tenant.id, id)
+            .await
+            .map_err(|e| {
+                if e.is_not_found() {
+                    activity_not_found()
+                } else {
+                    e.into()
+                }
+            })
     }
 
     /// Receives a removal request's multipart body into `project`: the file
@@ -156,8 +178,17 @@ impl Service {
                 .min(REMOVAL_RECEIVE_CAP),
             max_files: 1,
         };
-        let check = |part: &PartInfo, detected| Ok(decide_format(part, detected).unwrap_or(detected));
-        read_form(body, content_types, &self.limits, &self.blobs, &spec, &check).await
+        let check =
+            |part: &PartInfo, detected| Ok(decide_format(part, detected).unwrap_or(detected));
+        read_form(
+            body,
+            content_types,
+            &self.limits,
+            &self.blobs,
+            &spec,
+            &check,
+        )
+        .await
     }
 
     /// Stores the received file, records a `QUEUED` activity (committed
@@ -172,10 +203,16 @@ impl Service {
     ) -> Result<Activity, Error> {
         who.require(Scope::ListsWrite)?;
         if form.files.is_empty() {
-            return Err(Error::bad_request("missing_file", "the request has no data part"));
+            return Err(Error::bad_request(
+                "missing_file",
+                "the request has no data part",
+            ));
         }
         if lists.is_empty() {
-            return Err(Error::bad_request("missing_lists", "name at least one list"));
+            return Err(Error::bad_request(
+                "missing_lists",
+                "name at least one list",
+            ));
         }
         for id in lists {
             if let Err(e) = self.catalog.list(&who.tenant.id, *id).await {
@@ -204,7 +241,11 @@ impl Service {
         let new = crate::NewUpload {
             upload_name: Some(file_name.clone()),
             file_name: Some(name::check_display_name(&file_name, "file_name")?),
-            metadata: [("activity".to_owned(), ActivityKind::RemoveFromLists.as_str().to_owned())].into(),
+            metadata: [(
+                "activity".to_owned(),
+                ActivityKind::RemoveFromLists.as_str().to_owned(),
+            )]
+            .into(),
             ..Default::default()
         };
         let outcome = self.commit(&storer, project, form, new).await?;
@@ -248,7 +289,10 @@ impl Service {
             }
         }
         if let Ok(mut activity) = self.catalog.activity(tenant_id, id).await {
-            finish_with_errors(&mut activity, vec![ActivityError::file("internal error; try again")]);
+            finish_with_errors(
+                &mut activity,
+                vec![ActivityError::file("internal error; try again")],
+            );
             let _ = self.catalog.save_activity(&activity).await;
         }
     }
@@ -287,7 +331,9 @@ impl Service {
             Err(e) if e.is_not_found() => {
                 finish_with_errors(
                     &mut activity,
-                    vec![ActivityError::file("a list of this activity no longer exists")],
+                    vec![ActivityError::file(
+                        "a list of this activity no longer exists",
+                    )],
                 );
             }
             Err(e) => return Err(e.into()),
@@ -306,7 +352,8 @@ impl Service {
             .get(&file.blob_key, None)
             .await
             .map_err(intake_ingest::blob_error)?;
-        let mut bytes = Vec::with_capacity(usize::try_from(file.size.min(REMOVAL_RECEIVE_CAP)).unwrap_or(0));
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(file.size.min(REMOVAL_RECEIVE_CAP)).unwrap_or(0));
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| {
                 tracing::error!(error = %e, file = file_id, "reading a removal file");

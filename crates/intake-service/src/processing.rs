@@ -90,7 +90,7 @@ impl Service {
             FileStatus::Ready => Ok(()),
             FileStatus::Expired => Err(Error::new(
                 ErrorKind::Gone,
-                "gone",
+                "file_expired",
                 "the file has expired and its content was deleted",
             )),
             FileStatus::Infected => Err(Error::new(

@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use intake_http::HttpConfig;
 use intake_ingest::Limits;
+use intake_workers::WorkerConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub limits: Limits,
     pub http: HttpConfig,
+    pub workers: WorkerConfig,
     pub log: LogConfig,
 }
 
@@ -31,6 +33,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             limits: Limits::default(),
             http: HttpConfig::default(),
+            workers: WorkerConfig::default(),
             log: LogConfig::default(),
         }
     }

@@ -1,5 +1,6 @@
 //! `intake serve`: opens the data directory, bootstraps an empty one,
-//! serves HTTP, sweeps leftovers, and shuts down gracefully on SIGTERM.
+//! serves HTTP, runs the workers, sweeps leftovers, and shuts down
+//! gracefully on SIGTERM.
 
 use crate::config::Config;
 use anyhow::Context;
@@ -7,11 +8,13 @@ use intake_blob::{BlobStore, FileStore};
 use intake_catalog::{Catalog, SqliteCatalog};
 use intake_http::{AppState, HttpConfig};
 use intake_service::Service;
+use intake_workers::Workers;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// The catalog and blob store of a data directory, ready for the service.
 pub async fn open(config: &Config) -> anyhow::Result<Service> {
@@ -23,11 +26,11 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
     let blobs = FileStore::open(&config.data_dir)
         .await
         .context("opening the blob store")?;
-    Ok(Service::new(
-        Arc::new(catalog),
-        Arc::new(blobs),
-        config.limits.clone(),
-    ))
+    let mut service = Service::new(Arc::new(catalog), Arc::new(blobs), config.limits.clone());
+    // Every node must give new jobs the same attempt budgets as its workers.
+    service.process_job = config.workers.process_job();
+    service.webhook_attempts = config.workers.webhook_attempts;
+    Ok(service)
 }
 
 pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()> {
@@ -61,6 +64,15 @@ pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()
         },
         metrics: intake_http::install_metrics(),
     };
+    let workers = Workers::new(
+        service.catalog.clone(),
+        service.blobs.clone(),
+        config.workers.clone(),
+        intake_workers::node_id(),
+    )?
+    .with_waker(service.jobs_ready.clone());
+    let stop_workers = CancellationToken::new();
+    let workers = tokio::spawn(workers.run(stop_workers.clone()));
     let sweeper = tokio::spawn(sweep(
         service.clone(),
         config.server.sweep_interval,
@@ -83,6 +95,15 @@ pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()
         Err(_) => {
             tracing::warn!(timeout = ?config.server.shutdown_timeout, "requests still in flight at the deadline")
         }
+    }
+    // Running jobs get the rest of the deadline; one cut off keeps its lease
+    // and is taken again after a restart.
+    stop_workers.cancel();
+    if tokio::time::timeout(config.server.shutdown_timeout, workers)
+        .await
+        .is_err()
+    {
+        tracing::warn!("jobs still running at the deadline; they resume after a restart");
     }
     sweeper.abort();
     write_secret(&marker, "")?;

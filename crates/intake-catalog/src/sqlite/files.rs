@@ -143,7 +143,11 @@ pub async fn file(db: &SqlitePool, tenant_id: &str, id: &str) -> Result<FileReco
     rows::file(&row)
 }
 
-pub async fn file_by_external_id(db: &SqlitePool, tenant_id: &str, external_id: &str) -> Result<FileRecord> {
+pub async fn file_by_external_id(
+    db: &SqlitePool,
+    tenant_id: &str,
+    external_id: &str,
+) -> Result<FileRecord> {
     let row = sqlx::query("SELECT * FROM files WHERE tenant_id = ? AND external_id = ?")
         .bind(tenant_id)
         .bind(external_id)
@@ -238,10 +242,7 @@ pub async fn delete_file(db: &SqlitePool, tenant_id: &str, id: &str) -> Result<O
 }
 
 /// Drops one reference to a blob; returns its key when that was the last.
-pub(super) async fn release_blob(
-    conn: &mut SqliteConnection,
-    key: &str,
-) -> Result<Option<String>> {
+pub(super) async fn release_blob(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
     let refs: Option<(i64,)> =
         sqlx::query_as("UPDATE blobs SET refs = refs - 1 WHERE key = ? RETURNING refs")
             .bind(key)

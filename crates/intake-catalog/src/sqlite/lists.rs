@@ -55,12 +55,18 @@ fn activity_row(row: &SqliteRow) -> Result<Activity> {
     })
 }
 
-pub async fn create_list(db: &SqlitePool, tenant_id: &str, name: &str, status: ListStatus) -> Result<ContactList> {
+pub async fn create_list(
+    db: &SqlitePool,
+    tenant_id: &str,
+    name: &str,
+    status: ListStatus,
+) -> Result<ContactList> {
     let mut tx = db.begin().await?;
-    let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM lists WHERE tenant_id = ?")
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let (id,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM lists WHERE tenant_id = ?")
+            .bind(tenant_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let at = intake_core::now();
     sqlx::query("INSERT INTO lists (tenant_id, id, name, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(tenant_id)
@@ -95,7 +101,11 @@ pub async fn lists(db: &SqlitePool, tenant_id: &str) -> Result<Vec<ContactList>>
 
 pub async fn list(db: &SqlitePool, tenant_id: &str, id: i64) -> Result<ContactList> {
     let sql = format!("SELECT {LIST_COLUMNS} FROM lists l WHERE l.tenant_id = ? AND l.id = ?");
-    let row = sqlx::query(&sql).bind(tenant_id).bind(id).fetch_one(db).await?;
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_one(db)
+        .await?;
     list_row(&row)
 }
 
@@ -110,7 +120,12 @@ async fn check_list(tx: &mut sqlx::SqliteConnection, tenant_id: &str, id: i64) -
 }
 
 /// Adds addresses (already normalized); returns how many were new.
-pub async fn add_members(db: &SqlitePool, tenant_id: &str, list_id: i64, emails: &[String]) -> Result<u64> {
+pub async fn add_members(
+    db: &SqlitePool,
+    tenant_id: &str,
+    list_id: i64,
+    emails: &[String],
+) -> Result<u64> {
     let mut tx = db.begin().await?;
     check_list(&mut tx, tenant_id, list_id).await?;
     let at = ms(intake_core::now());
@@ -141,7 +156,13 @@ pub async fn add_members(db: &SqlitePool, tenant_id: &str, list_id: i64, emails:
 }
 
 /// A page of a list's addresses in order, after `after`.
-pub async fn members(db: &SqlitePool, tenant_id: &str, list_id: i64, after: Option<&str>, limit: u32) -> Result<Vec<String>> {
+pub async fn members(
+    db: &SqlitePool,
+    tenant_id: &str,
+    list_id: i64,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<String>> {
     let mut conn = db.acquire().await?;
     check_list(&mut conn, tenant_id, list_id).await?;
     let rows: Vec<(String,)> = sqlx::query_as(
@@ -157,7 +178,12 @@ pub async fn members(db: &SqlitePool, tenant_id: &str, list_id: i64, after: Opti
 }
 
 /// Removes each address from each list, in one transaction.
-pub async fn remove_members(db: &SqlitePool, tenant_id: &str, list_ids: &[i64], emails: &[String]) -> Result<RemovalCounts> {
+pub async fn remove_members(
+    db: &SqlitePool,
+    tenant_id: &str,
+    list_ids: &[i64],
+    emails: &[String],
+) -> Result<RemovalCounts> {
     let mut tx = db.begin().await?;
     for id in list_ids {
         check_list(&mut tx, tenant_id, *id).await?;
@@ -166,12 +192,14 @@ pub async fn remove_members(db: &SqlitePool, tenant_id: &str, list_ids: &[i64], 
     for email in emails {
         let mut removed = false;
         for id in list_ids {
-            let done = sqlx::query("DELETE FROM list_members WHERE tenant_id = ? AND list_id = ? AND email = ?")
-                .bind(tenant_id)
-                .bind(id)
-                .bind(email)
-                .execute(&mut *tx)
-                .await?;
+            let done = sqlx::query(
+                "DELETE FROM list_members WHERE tenant_id = ? AND list_id = ? AND email = ?",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
             removed |= done.rows_affected() > 0;
         }
         counts.processed += 1;

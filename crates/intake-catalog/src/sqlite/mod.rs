@@ -12,11 +12,16 @@ mod lists;
 mod processing;
 mod rows;
 
-use crate::{Catalog, CatalogError, Committed, FileOutcome, FileQuery, JobTemplate, NewJob, Page, Result};
-use chrono::{DateTime, Utc};
+use crate::{
+    Catalog, CatalogError, Committed, FileOutcome, FileQuery, JobTemplate, NewJob, Page, Result,
+};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use intake_core::{Activity, ContactList, ListStatus, RemovalCounts};
-use intake_core::{ApiKey, Delivery, DuplicateMode, FileRecord, Folder, Job, Project, Task, Tenant, Upload, User, Webhook};
+use intake_core::{
+    ApiKey, Delivery, DuplicateMode, FileRecord, Folder, Job, Project, Task, Tenant, Upload, User,
+    Webhook,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -246,7 +251,12 @@ impl Catalog for SqliteCatalog {
         processing::expire_file(&self.write, file_id, deliveries, &delivery_job).await
     }
 
-    async fn create_list(&self, tenant_id: &str, name: &str, status: ListStatus) -> Result<ContactList> {
+    async fn create_list(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        status: ListStatus,
+    ) -> Result<ContactList> {
         lists::create_list(&self.write, tenant_id, name, status).await
     }
     async fn lists(&self, tenant_id: &str) -> Result<Vec<ContactList>> {
@@ -258,10 +268,21 @@ impl Catalog for SqliteCatalog {
     async fn add_members(&self, tenant_id: &str, list_id: i64, emails: &[String]) -> Result<u64> {
         lists::add_members(&self.write, tenant_id, list_id, emails).await
     }
-    async fn members(&self, tenant_id: &str, list_id: i64, after: Option<&str>, limit: u32) -> Result<Vec<String>> {
+    async fn members(
+        &self,
+        tenant_id: &str,
+        list_id: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>> {
         lists::members(&self.read, tenant_id, list_id, after, limit).await
     }
-    async fn remove_members(&self, tenant_id: &str, list_ids: &[i64], emails: &[String]) -> Result<RemovalCounts> {
+    async fn remove_members(
+        &self,
+        tenant_id: &str,
+        list_ids: &[i64],
+        emails: &[String],
+    ) -> Result<RemovalCounts> {
         lists::remove_members(&self.write, tenant_id, list_ids, emails).await
     }
     async fn create_activity(&self, activity: &Activity) -> Result<()> {

@@ -34,7 +34,12 @@ fn lease_end(lease: Duration) -> DateTime<Utc> {
 }
 
 /// Claims due jobs, and jobs whose lease ran out (their worker died).
-pub async fn claim_jobs(db: &SqlitePool, owner: &str, limit: u32, lease: Duration) -> Result<Vec<Job>> {
+pub async fn claim_jobs(
+    db: &SqlitePool,
+    owner: &str,
+    limit: u32,
+    lease: Duration,
+) -> Result<Vec<Job>> {
     let now = ms(intake_core::now());
     let rows = sqlx::query(
         "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
@@ -54,7 +59,8 @@ pub async fn claim_jobs(db: &SqlitePool, owner: &str, limit: u32, lease: Duratio
             let kind: String = row.try_get("kind")?;
             Ok(Job {
                 id: row.try_get("id")?,
-                kind: JobKind::parse(&kind).ok_or_else(|| CatalogError::Other(format!("bad job kind {kind:?}")))?,
+                kind: JobKind::parse(&kind)
+                    .ok_or_else(|| CatalogError::Other(format!("bad job kind {kind:?}")))?,
                 subject: row.try_get("subject")?,
                 attempts: row.try_get::<i64, _>("attempts")? as u32,
                 max_attempts: row.try_get::<i64, _>("max_attempts")? as u32,
@@ -71,37 +77,70 @@ const OWNED: &str = "id = ? AND lease_owner = ? AND state = 'running'";
 
 pub async fn extend_lease(db: &SqlitePool, job: &Job, lease: Duration) -> Result<bool> {
     let sql = format!("UPDATE jobs SET lease_until = ? WHERE {OWNED}");
-    let done = sqlx::query(&sql).bind(ms(lease_end(lease))).bind(job.id).bind(&job.lease_owner).execute(db).await?;
+    let done = sqlx::query(&sql)
+        .bind(ms(lease_end(lease)))
+        .bind(job.id)
+        .bind(&job.lease_owner)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn finish_job(db: &SqlitePool, job: &Job) -> Result<bool> {
     let sql = format!("DELETE FROM jobs WHERE {OWNED}");
-    let done = sqlx::query(&sql).bind(job.id).bind(&job.lease_owner).execute(db).await?;
+    let done = sqlx::query(&sql)
+        .bind(job.id)
+        .bind(&job.lease_owner)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn retry_job(db: &SqlitePool, job: &Job, run_at: DateTime<Utc>, error: &str) -> Result<bool> {
+pub async fn retry_job(
+    db: &SqlitePool,
+    job: &Job,
+    run_at: DateTime<Utc>,
+    error: &str,
+) -> Result<bool> {
     let sql = format!(
         "UPDATE jobs SET state = 'queued', run_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE {OWNED}"
     );
-    let done = sqlx::query(&sql).bind(ms(run_at)).bind(error).bind(job.id).bind(&job.lease_owner).execute(db).await?;
+    let done = sqlx::query(&sql)
+        .bind(ms(run_at))
+        .bind(error)
+        .bind(job.id)
+        .bind(&job.lease_owner)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn bury_job(db: &SqlitePool, job: &Job, error: &str) -> Result<bool> {
-    let sql = format!("UPDATE jobs SET state = 'failed', last_error = ?, lease_until = NULL WHERE {OWNED}");
-    let done = sqlx::query(&sql).bind(error).bind(job.id).bind(&job.lease_owner).execute(db).await?;
+    let sql = format!(
+        "UPDATE jobs SET state = 'failed', last_error = ?, lease_until = NULL WHERE {OWNED}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(error)
+        .bind(job.id)
+        .bind(&job.lease_owner)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn file_by_id(db: &SqlitePool, id: &str) -> Result<FileRecord> {
-    let row = sqlx::query("SELECT * FROM files WHERE id = ?").bind(id).fetch_one(db).await?;
+    let row = sqlx::query("SELECT * FROM files WHERE id = ?")
+        .bind(id)
+        .fetch_one(db)
+        .await?;
     rows::file(&row)
 }
 
 pub async fn tasks(db: &SqlitePool, file_id: &str) -> Result<Vec<Task>> {
-    let rows = sqlx::query("SELECT * FROM tasks WHERE file_id = ?").bind(file_id).fetch_all(db).await?;
+    let rows = sqlx::query("SELECT * FROM tasks WHERE file_id = ?")
+        .bind(file_id)
+        .fetch_all(db)
+        .await?;
     let mut tasks: Vec<Task> = rows.iter().map(rows::task).collect::<Result<_>>()?;
     tasks.sort_by_key(|t| intake_core::TaskName::ALL.iter().position(|n| *n == t.name));
     Ok(tasks)
@@ -135,7 +174,11 @@ pub async fn start_processing(db: &SqlitePool, file_id: &str) -> Result<()> {
     Ok(())
 }
 
-async fn insert_deliveries(conn: &mut SqliteConnection, deliveries: &[Delivery], job: &JobTemplate) -> Result<()> {
+async fn insert_deliveries(
+    conn: &mut SqliteConnection,
+    deliveries: &[Delivery],
+    job: &JobTemplate,
+) -> Result<()> {
     for d in deliveries {
         sqlx::query(
             "INSERT INTO deliveries (id, webhook_id, event, payload, state, attempts, last_status, last_response, created_at, updated_at)
@@ -185,19 +228,29 @@ pub async fn finish_file(
     };
     let mut file = rows::file(&row)?;
     insert_deliveries(&mut tx, deliveries, job).await?;
-    let freed = if outcome.release_blob { release_file_blob(&mut tx, &mut file).await? } else { None };
+    let freed = if outcome.release_blob {
+        release_file_blob(&mut tx, &mut file).await?
+    } else {
+        None
+    };
     tx.commit().await?;
     Ok((file, freed))
 }
 
 /// Drops the file's reference to its bytes (expired, or infected and not
 /// quarantined). The row stays, so the file's history can still be read.
-async fn release_file_blob(conn: &mut SqliteConnection, file: &mut FileRecord) -> Result<Option<String>> {
+async fn release_file_blob(
+    conn: &mut SqliteConnection,
+    file: &mut FileRecord,
+) -> Result<Option<String>> {
     if file.blob_key.is_empty() {
         return Ok(None);
     }
     let freed = release_blob(&mut *conn, &file.blob_key).await?;
-    sqlx::query("UPDATE files SET blob_key = '' WHERE id = ?").bind(&file.id).execute(conn).await?;
+    sqlx::query("UPDATE files SET blob_key = '' WHERE id = ?")
+        .bind(&file.id)
+        .execute(conn)
+        .await?;
     file.blob_key.clear();
     Ok(freed)
 }
@@ -225,12 +278,19 @@ pub async fn webhooks(db: &SqlitePool, project_id: &str) -> Result<Vec<Webhook>>
 }
 
 pub async fn webhook(db: &SqlitePool, id: &str) -> Result<Webhook> {
-    let row = sqlx::query("SELECT * FROM webhooks WHERE id = ?").bind(id).fetch_one(db).await?;
+    let row = sqlx::query("SELECT * FROM webhooks WHERE id = ?")
+        .bind(id)
+        .fetch_one(db)
+        .await?;
     rows::webhook(&row)
 }
 
 pub async fn delete_webhook(db: &SqlitePool, tenant_id: &str, id: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM webhooks WHERE tenant_id = ? AND id = ?").bind(tenant_id).bind(id).execute(db).await?;
+    let done = sqlx::query("DELETE FROM webhooks WHERE tenant_id = ? AND id = ?")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(db)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(CatalogError::NotFound);
     }
@@ -238,16 +298,21 @@ pub async fn delete_webhook(db: &SqlitePool, tenant_id: &str, id: &str) -> Resul
 }
 
 pub async fn delivery(db: &SqlitePool, id: &str) -> Result<Delivery> {
-    let row = sqlx::query("SELECT * FROM deliveries WHERE id = ?").bind(id).fetch_one(db).await?;
+    let row = sqlx::query("SELECT * FROM deliveries WHERE id = ?")
+        .bind(id)
+        .fetch_one(db)
+        .await?;
     rows::delivery(&row)
 }
 
 pub async fn deliveries(db: &SqlitePool, webhook_id: &str, limit: u32) -> Result<Vec<Delivery>> {
-    let rows = sqlx::query("SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
-        .bind(webhook_id)
-        .bind(i64::from(limit))
-        .fetch_all(db)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+    )
+    .bind(webhook_id)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
     rows.iter().map(rows::delivery).collect()
 }
 
@@ -267,17 +332,23 @@ pub async fn save_delivery(db: &SqlitePool, d: &Delivery) -> Result<()> {
 /// Sends a delivery again: back to pending, with a new job.
 pub async fn redeliver(db: &SqlitePool, id: &str, job: &JobTemplate) -> Result<Delivery> {
     let mut tx = db.begin().await?;
-    let row = sqlx::query("UPDATE deliveries SET state = 'pending', updated_at = ? WHERE id = ? RETURNING *")
-        .bind(ms(intake_core::now()))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query(
+        "UPDATE deliveries SET state = 'pending', updated_at = ? WHERE id = ? RETURNING *",
+    )
+    .bind(ms(intake_core::now()))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     insert_job(&mut tx, &job.for_subject(id)).await?;
     tx.commit().await?;
     rows::delivery(&row)
 }
 
-pub async fn due_for_expiry(db: &SqlitePool, now: DateTime<Utc>, limit: u32) -> Result<Vec<FileRecord>> {
+pub async fn due_for_expiry(
+    db: &SqlitePool,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<FileRecord>> {
     let rows = sqlx::query(
         "SELECT * FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? AND status <> 'expired' ORDER BY expires_at LIMIT ?",
     )
@@ -302,7 +373,9 @@ pub async fn expire_file(
         .bind(file_id)
         .fetch_optional(&mut *tx)
         .await?;
-    let Some(row) = row else { return Ok((false, None)) };
+    let Some(row) = row else {
+        return Ok((false, None));
+    };
     let mut file = rows::file(&row)?;
     insert_deliveries(&mut tx, deliveries, job).await?;
     let freed = release_file_blob(&mut tx, &mut file).await?;

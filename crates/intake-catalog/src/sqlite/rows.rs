@@ -4,8 +4,8 @@
 use crate::{CatalogError, Result};
 use chrono::{DateTime, Utc};
 use intake_core::{
-    ApiKey, Delivery, DeliveryState, Event, FileRecord, FileStatus, Folder, Format, Project, Reason, Task, TaskName,
-    TaskState, Tenant, Upload, User, Webhook,
+    ApiKey, Delivery, DeliveryState, Event, FileRecord, FileStatus, Folder, Format, Project,
+    Reason, Task, TaskName, TaskState, Tenant, Upload, User, Webhook,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -145,7 +145,10 @@ pub fn task(row: &SqliteRow) -> Result<Task> {
         state: TaskState::parse(&state).ok_or_else(|| bad("task state", &state))?,
         started_at: opt_time(row.try_get("started_at")?)?,
         finished_at: opt_time(row.try_get("finished_at")?)?,
-        result: row.try_get::<Option<String>, _>("result")?.map(|r| json(&r)).transpose()?,
+        result: row
+            .try_get::<Option<String>, _>("result")?
+            .map(|r| json(&r))
+            .transpose()?,
         error: row.try_get("error")?,
     })
 }
@@ -172,7 +175,9 @@ pub fn delivery(row: &SqliteRow) -> Result<Delivery> {
         payload: json(row.try_get("payload")?)?,
         state: DeliveryState::parse(&state).ok_or_else(|| bad("delivery state", &state))?,
         attempts: row.try_get::<i64, _>("attempts")? as u32,
-        last_status: row.try_get::<Option<i64>, _>("last_status")?.map(|s| s as u16),
+        last_status: row
+            .try_get::<Option<i64>, _>("last_status")?
+            .map(|s| s as u16),
         last_response: row.try_get("last_response")?,
         created_at: time(row.try_get("created_at")?)?,
         updated_at: time(row.try_get("updated_at")?)?,

@@ -24,8 +24,8 @@ use std::ops::Range;
     params(("project" = String, Path, description = "Project slug or id")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
-        (status = 201, description = "Stored durably and processed", body = UploadResponse),
-        (status = 202, description = "Stored durably; processing runs (poll Location)", body = UploadResponse),
+        (status = 201, description = "Stored durably (with `respond: sync`, also processed); Location is where to poll", body = UploadResponse),
+        (status = 202, description = "With `respond: sync`: stored durably, but processing outlasted the wait (poll Location)", body = UploadResponse),
         (status = 400, description = "Malformed request", body = Problem),
         (status = 404, description = "Unknown project or folder", body = Problem),
         (status = 409, description = "Duplicate refused by policy", body = Problem),
@@ -69,22 +69,32 @@ pub async fn upload(
     };
     let outcome = service.commit(&who, &project, form, new).await?;
     count_upload(&outcome.files);
+    let sync = project.policy.respond == RespondMode::Sync;
     let mut files = outcome.files;
-    if project.policy.respond == RespondMode::Sync {
+    if sync {
         files = service
             .wait_until_final(files, project.policy.wait())
             .await?;
     }
-    // 201 once nothing is left to do; 202 and where to look while
-    // processing runs.
-    let pending = files.iter().any(|f| !f.status.is_final());
+    // 201 once the bytes are durable (processing may continue: poll
+    // Location); 202 when a project that waits for processing ran out of time.
+    let pending = sync && files.iter().any(|f| !f.status.is_final());
     let location = match files.as_slice() {
         [one] => format!("/v1/files/{}", one.id),
         _ => format!("/v1/uploads/{}", outcome.upload.id),
     };
+    let mut views = Vec::with_capacity(files.len());
+    for file in files {
+        // A waiting client gets the steps that decided the outcome.
+        views.push(if sync {
+            with_tasks(service, file).await?
+        } else {
+            FileView::from(file)
+        });
+    }
     let body = UploadResponse {
         upload_id: outcome.upload.id,
-        files: files.into_iter().map(FileView::from).collect(),
+        files: views,
     };
     let status = if pending {
         StatusCode::ACCEPTED
@@ -137,10 +147,7 @@ pub async fn get(
     if let Some(wait) = parse_wait(params.wait.as_deref())? {
         file = state.service.wait_for_change(file, wait).await?;
     }
-    let tasks = state.service.tasks(&file).await?;
-    let mut view = FileView::from(file);
-    view.tasks = Some(tasks);
-    Ok(Json(view))
+    Ok(Json(with_tasks(&state.service, file).await?))
 }
 
 /// A file found by the id a dialect gave it, such as the attachments
@@ -160,10 +167,18 @@ pub async fn by_external_id(
         .service
         .file_by_external_id(&who, &params.id, Scope::FilesRead)
         .await?;
-    let tasks = state.service.tasks(&file).await?;
+    Ok(Json(with_tasks(&state.service, file).await?))
+}
+
+/// A file's view with its processing steps.
+async fn with_tasks(
+    service: &intake_service::Service,
+    file: intake_core::FileRecord,
+) -> Result<FileView, Error> {
+    let tasks = service.tasks(&file).await?;
     let mut view = FileView::from(file);
     view.tasks = Some(tasks);
-    Ok(Json(view))
+    Ok(view)
 }
 
 /// Delete a file. Its bytes go when no other file of the tenant shares them.
@@ -190,7 +205,7 @@ pub async fn delete(
         (status = 200, description = "The bytes", content_type = "application/octet-stream"),
         (status = 206, description = "The requested range"),
         (status = 304, description = "Not modified"),
-        (status = 404, body = Problem), (status = 410, body = Problem), (status = 416, body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "Infected, or not ready and the project serves only ready files", body = Problem), (status = 410, body = Problem), (status = 416, body = Problem),
     ),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -201,6 +216,8 @@ pub async fn content(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let file = state.service.file(&who, &id, Scope::FilesRead).await?;
+    // Before any answer about the bytes, even a 304.
+    state.service.check_servable(&file).await?;
     let etag = format!("\"{}\"", file.sha256);
     if header_matches(&headers, header::IF_NONE_MATCH, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());

@@ -51,15 +51,22 @@ pub struct MemberPage {
 
 /// A list id from the path; anything but an integer names no list.
 pub fn list_id(raw: &str) -> Result<i64, Error> {
-    raw.trim()
-        .parse()
-        .map_err(|_| Error::new(ErrorKind::NotFound, "list_not_found", format!("no list {raw:?}")))
+    raw.trim().parse().map_err(|_| {
+        Error::new(
+            ErrorKind::NotFound,
+            "list_not_found",
+            format!("no list {raw:?}"),
+        )
+    })
 }
 
 /// The caller's contact lists.
 #[utoipa::path(get, path = "/v1/lists", tag = "lists",
     responses((status = 200, body = Vec<ContactList>)), security(("bearer" = []), ("basic" = [])))]
-pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<ContactList>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Vec<ContactList>>, ApiError> {
     Ok(Json(state.service.lists(&who).await?))
 }
 
@@ -71,7 +78,10 @@ pub async fn create(
     Auth(who): Auth,
     JsonBody(body): JsonBody<NewListBody>,
 ) -> Result<(StatusCode, Json<ContactList>), ApiError> {
-    let list = state.service.create_list(&who, &body.name, body.status).await?;
+    let list = state
+        .service
+        .create_list(&who, &body.name, body.status)
+        .await?;
     Ok((StatusCode::CREATED, Json(list)))
 }
 
@@ -96,7 +106,10 @@ pub async fn add_members(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<NewMembersBody>,
 ) -> Result<Json<MembersAdded>, ApiError> {
-    let (added, list) = state.service.add_members(&who, list_id(&id)?, &body.emails).await?;
+    let (added, list) = state
+        .service
+        .add_members(&who, list_id(&id)?, &body.emails)
+        .await?;
     Ok(Json(MembersAdded { added, list }))
 }
 
@@ -121,7 +134,10 @@ pub async fn members(
     let next_cursor = (members.len() == limit as usize)
         .then(|| members.last().cloned())
         .flatten();
-    Ok(Json(MemberPage { members, next_cursor }))
+    Ok(Json(MemberPage {
+        members,
+        next_cursor,
+    }))
 }
 
 /// An activity: a bulk job driven by an uploaded file, polled until its

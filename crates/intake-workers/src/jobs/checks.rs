@@ -1,6 +1,9 @@
 //! The checks step: the project's preflight rules and the file's document class, applied to
 //! what inspection found (`intake_core::checks` holds the rules themselves).
 //!
+//! - Format first: the bytes must admit what the client declared (content type, file name)
+//!   and the project must allow the format. Uploads received strictly were refused at the door
+//!   for this; a dialect that accepts leniently (004) gets `rejected`/`format` here.
 //! - Preflight runs when the project forbids anything; a failure is `rejected`/`preflight`.
 //! - The document class is the file's own (chosen at upload), else the project's default. A
 //!   failure is `rejected` with `page_count` or `dimensions`. A class the project no longer
@@ -12,7 +15,7 @@
 //! class check vacuously; preflight's `forbid_encrypted` is the rule that catches those.
 
 use intake_core::checks::{check_class, check_preflight};
-use intake_core::{FileRecord, FileStatus, Policy, Preflight, TaskName, TaskState};
+use intake_core::{FileRecord, FileStatus, Format, Policy, Preflight, Reason, TaskName, TaskState};
 use intake_inspect::Properties;
 use serde_json::json;
 
@@ -27,6 +30,10 @@ pub(crate) async fn checks(
     props: &Properties,
     log: &mut TaskLog<'_>,
 ) -> Result<Option<Refused>, JobError> {
+    if let Some(detail) = format_refusal(file, policy) {
+        log.start(TaskName::Checks).await?;
+        return refuse(log, json!({ "ran": ["format"] }), Reason::Format, detail).await;
+    }
     let class_name = file
         .document_class
         .as_ref()
@@ -64,20 +71,48 @@ pub(crate) async fn checks(
                 .await?;
             Ok(None)
         }
-        Err(refusal) => {
-            tracing::info!(reason = refusal.reason.as_str(), detail = %refusal.detail, "file refused by a check");
-            log.end(
-                TaskName::Checks,
-                TaskState::Failed,
-                Some(result),
-                Some(refusal.detail.clone()),
-            )
-            .await?;
-            Ok(Some(Refused {
-                status: FileStatus::Rejected,
-                reason: Some(refusal.reason),
-                detail: refusal.detail,
-            }))
-        }
+        Err(refusal) => refuse(log, result, refusal.reason, refusal.detail).await,
     }
+}
+
+/// Why the file's format is refused: bytes that contradict the declaration,
+/// or a format the project does not allow.
+fn format_refusal(file: &FileRecord, policy: &Policy) -> Option<String> {
+    // The recorded format may be a refinement of what the bytes showed.
+    let detected = file.detected_format.family();
+    let declared = Format::decide(
+        detected,
+        file.declared_content_type.as_deref(),
+        file.original_filename.as_deref(),
+    );
+    match declared {
+        Err(declared) => Some(format!(
+            "the file was declared {declared} but its bytes are {detected}"
+        )),
+        Ok(_) => policy
+            .check_format(file.detected_format)
+            .err()
+            .map(|e| e.message),
+    }
+}
+
+async fn refuse(
+    log: &mut TaskLog<'_>,
+    result: serde_json::Value,
+    reason: Reason,
+    detail: String,
+) -> Result<Option<Refused>, JobError> {
+    tracing::info!(reason = reason.as_str(), %detail, "file refused by a check");
+    log.end(
+        TaskName::Checks,
+        TaskState::Failed,
+        Some(result),
+        Some(detail.clone()),
+    )
+    .await?;
+    Ok(Some(Refused {
+        status: FileStatus::Rejected,
+        reason: Some(reason),
+        detail,
+    }))
 }

@@ -275,7 +275,11 @@ async fn attachments_bad_requests_answer_400_and_bad_credentials_401() {
         (
             "a JSON body",
             vec!["-H", "Content-Type: application/json", "--data", "{}"],
-            &["unsupported_content_type", "missing_boundary"],
+            &[
+                "malformed_content_type",
+                "unsupported_content_type",
+                "missing_boundary",
+            ],
         ),
         ("an empty body", vec!["--data", ""], &["missing_boundary"]),
         (

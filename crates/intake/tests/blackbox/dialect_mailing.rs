@@ -218,7 +218,8 @@ async fn mailing_seed_client_gets_every_row_of_the_table() {
     let other_letter = write("other.pdf", &pdf_pages(2, 612.0, 792.0));
 
     // (what, file, options, HTTP status, status number, description contains)
-    let rows: Vec<(&str, &Path, Vec<&str>, u16, &str, &str)> = vec![
+    type Row<'a> = (&'a str, &'a Path, Vec<&'a str>, u16, &'a str, &'a str);
+    let rows: Vec<Row> = vec![
         ("duplicate", &letter, vec![], 400, "1", "Duplicate Document"),
         (
             "A4 as Letter",

@@ -36,6 +36,7 @@ const HASH_BLOBS_UP_TO: u64 = 64 << 20;
 pub struct Config {
     limits: BTreeMap<String, String>,
     server: BTreeMap<String, String>,
+    workers: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -51,9 +52,30 @@ impl Config {
         self
     }
 
+    /// Sets `[workers] key = value` (TOML value).
+    pub fn workers(&mut self, key: &str, value: impl ToString) -> &mut Self {
+        self.workers.insert(key.to_owned(), value.to_string());
+        self
+    }
+
+    /// Points the workers at the test clamd that `scripts/test.sh` starts
+    /// (`INTAKE_TEST_CLAMD`); a test that scans fails without it.
+    pub fn clamd(&mut self) -> &mut Self {
+        let addr = std::env::var("INTAKE_TEST_CLAMD").expect(
+            "INTAKE_TEST_CLAMD is not set: run the tests with scripts/test.sh, or \
+             eval \"$(scripts/clamd/start.sh /tmp/intake-clamd)\" first",
+        );
+        self.workers("clamd", format!("{addr:?}"))
+    }
+
     fn to_toml(&self) -> Option<String> {
         let mut text = String::new();
-        for (section, keys) in [("server", &self.server), ("limits", &self.limits)] {
+        let sections = [
+            ("server", &self.server),
+            ("limits", &self.limits),
+            ("workers", &self.workers),
+        ];
+        for (section, keys) in sections {
             if keys.is_empty() {
                 continue;
             }
@@ -263,6 +285,15 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Replaces the config file (for the next start) with a new one.
+    pub fn reconfigure(&mut self, configure: impl FnOnce(&mut Config)) {
+        let mut config = Config::default();
+        configure(&mut config);
+        let path = self.dir.path().join("intake.toml");
+        std::fs::write(&path, config.to_toml().unwrap_or_default()).expect("write the config file");
+        self.config = Some(path);
     }
 
     /// Kills the server (if running) and starts it again on the same data.

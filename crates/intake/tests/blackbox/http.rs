@@ -300,9 +300,33 @@ impl Server {
         })
     }
 
-    /// Streams a file's content and returns (status, bytes read, sha256).
+    /// Long-polls a file (as the operator) until its status is final.
+    pub async fn settled(&self, id: &str) -> Value {
+        const SETTLE: std::time::Duration = std::time::Duration::from_secs(60);
+        const FINAL: [&str; 5] = ["ready", "rejected", "infected", "failed", "expired"];
+        let deadline = std::time::Instant::now() + SETTLE;
+        loop {
+            let file = self
+                .get(&format!("/v1/files/{id}?wait=5s"))
+                .await
+                .expect_status(200, "file")
+                .json();
+            if FINAL.contains(&file["status"].as_str().unwrap_or_default()) {
+                return file;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "file {id} not settled within {SETTLE:?}: {file}\n{}",
+                self.log_tail(40)
+            );
+        }
+    }
+
+    /// Streams a file's content, once processing is over, and returns
+    /// (status, bytes read, sha256).
     pub async fn download_sha256(&self, client: &reqwest::Client, id: &str) -> (u16, u64, String) {
         use futures::StreamExt;
+        self.settled(id).await;
         let response = self
             .admin_auth()
             .apply(client.get(self.url(&format!("/v1/files/{id}/content"))))

@@ -24,6 +24,7 @@ mod limits;
 mod openapi;
 mod ops;
 mod policy;
+mod processing;
 mod reads;
 mod scopes;
 mod uploads;

@@ -173,7 +173,10 @@ async fn openapi_document_matches_the_routes() {
         let reply = server
             .call(&server.admin_auth(), method.clone(), path, body.as_ref())
             .await;
-        if reply.status == 404 || reply.status == 405 {
+        // A 404 for an id the test cannot make (an activity, a delivery)
+        // still proves the route: only the router's own 404 does not.
+        let no_route = reply.status == 404 && !reply.text().contains("_not_found\"");
+        if no_route || reply.status == 405 {
             failures.push(format!(
                 "{method} {path}: {} {}",
                 reply.status,

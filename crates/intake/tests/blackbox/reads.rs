@@ -24,6 +24,7 @@ async fn range_requests_return_exactly_the_asked_bytes() {
     let file = server
         .upload_one("default", "r.bin", &data, "application/octet-stream")
         .await;
+    server.settled(&str_field(&file, "id")).await;
     let path = format!("/v1/files/{}/content", str_field(&file, "id"));
 
     let full = server.get(&path).await.expect_status(200, "full read");
@@ -63,6 +64,7 @@ async fn etag_revalidation_answers_304() {
     let file = server
         .upload_one("default", "e.bin", &data, "application/octet-stream")
         .await;
+    server.settled(&str_field(&file, "id")).await;
     let path = format!("/v1/files/{}/content", str_field(&file, "id"));
     let etag = format!("\"{}\"", sha256_hex(&data));
 
@@ -150,6 +152,7 @@ async fn content_disposition_is_safe_for_quotes_and_unicode() {
             )
             .await;
         let file = reply.expect_uploaded("upload").json()["files"][0].clone();
+        server.settled(&str_field(&file, "id")).await;
         let content = server
             .get(&format!("/v1/files/{}/content", str_field(&file, "id")))
             .await

@@ -63,6 +63,7 @@ async fn small_files_round_trip_with_equal_sha256() {
             .await;
         assert_file_shape(&file, &filename, &data);
         let id = str_field(&file, "id");
+        server.settled(&id).await;
 
         let content = server.get(&format!("/v1/files/{id}/content")).await;
         let content = content.expect_status(200, "download");
@@ -156,6 +157,7 @@ async fn several_files_in_one_request_become_separate_files() {
         assert_file_shape(file, filename, data);
         assert_eq!(str_field(file, "upload_id"), upload_id);
         ids.insert(str_field(file, "id"));
+        server.settled(&str_field(file, "id")).await;
         let content = server
             .get(&format!("/v1/files/{}/content", str_field(file, "id")))
             .await;

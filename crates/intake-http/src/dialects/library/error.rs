@@ -38,7 +38,10 @@ pub fn render(e: Error) -> Response {
     metrics::counter!("intake_errors_total", "code" => e.code).increment(1);
     let (key, message) = match status {
         StatusCode::BAD_REQUEST => (e.code.to_owned(), e.message),
-        StatusCode::UNAUTHORIZED => ("http.status.unauthorized".to_owned(), "Unauthorized".to_owned()),
+        StatusCode::UNAUTHORIZED => (
+            "http.status.unauthorized".to_owned(),
+            "Unauthorized".to_owned(),
+        ),
         StatusCode::FORBIDDEN => ("http.status.forbidden".to_owned(), e.message),
         StatusCode::NOT_FOUND => ("http.status.not_found".to_owned(), e.message),
         StatusCode::CONFLICT => ("http.status.conflict".to_owned(), e.message),

@@ -12,7 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use intake_catalog::{Cursor, FileQuery};
-use intake_core::{Error, ErrorKind, Format, Metadata, Principal, Project, ROOT_FOLDER, Scope, name};
+use intake_core::{
+    Error, ErrorKind, Format, Metadata, Principal, Project, ROOT_FOLDER, Scope, name,
+};
 use intake_service::{FormatCheck, NewUpload};
 use serde::Deserialize;
 
@@ -21,7 +23,12 @@ fn respond(result: Result<Response, Error>) -> Response {
 }
 
 /// `POST /v2/library/files`.
-pub async fn upload(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+pub async fn upload(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
@@ -41,7 +48,9 @@ pub async fn upload(State(state): State<AppState>, uri: Uri, headers: HeaderMap,
                 .field("file_type")
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| Error::bad_request("missing_file_type", "the file_type part is required"))?;
+                .ok_or_else(|| {
+                    Error::bad_request("missing_file_type", "the file_type part is required")
+                })?;
             let (file_type, format) = wire::file_type(declared)?;
             let folder_id = wire::folder_id(form.field("folder_id"))?;
             let source = wire::source(form.field("source"))?;
@@ -58,26 +67,36 @@ pub async fn upload(State(state): State<AppState>, uri: Uri, headers: HeaderMap,
                         "the data part (the file) is required",
                     ));
                 }
-                _ => return Err(Error::bad_request("too_many_files", "send one file per request")),
+                _ => {
+                    return Err(Error::bad_request(
+                        "too_many_files",
+                        "send one file per request",
+                    ));
+                }
             };
             // The bytes must be what file_type says (a JPG may be sent as JPEG
             // and the other way round: both are JPEG bytes).
-            staged.blob.format = Format::reconcile(staged.blob.format, Some(format)).ok_or_else(|| {
-                Error::bad_request(
-                    "file_type_mismatch",
-                    format!(
-                        "file_type is {file_type} but the file's content is {}",
-                        staged.blob.detected
-                    ),
-                )
-            })?;
+            staged.blob.format =
+                Format::reconcile(staged.blob.format, Some(format)).ok_or_else(|| {
+                    Error::bad_request(
+                        "file_type_mismatch",
+                        format!(
+                            "file_type is {file_type} but the file's content is {}",
+                            staged.blob.detected
+                        ),
+                    )
+                })?;
             let file_name = named
                 .or_else(|| staged.part.filename.clone())
                 .unwrap_or_else(|| "untitled".into());
             let mut metadata = Metadata::new();
             metadata.insert("file_type".into(), file_type.into());
             metadata.insert("source".into(), source);
-            if let Some(d) = form.field("description").map(str::trim).filter(|d| !d.is_empty()) {
+            if let Some(d) = form
+                .field("description")
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+            {
                 metadata.insert("description".into(), d.to_owned());
             }
             check_folder(&state, &project, folder_id).await?;
@@ -105,16 +124,20 @@ pub async fn upload(State(state): State<AppState>, uri: Uri, headers: HeaderMap,
 /// An unknown folder in a request is a validation error (400), not a
 /// missing resource.
 async fn check_folder(state: &AppState, project: &Project, folder_id: i64) -> Result<(), Error> {
-    state.service.check_folder(project, folder_id).await.map_err(|e| {
-        if e.kind == ErrorKind::NotFound {
-            Error::bad_request(
-                "invalid_folder_id",
-                format!("folder_id {folder_id} is not a folder of the library"),
-            )
-        } else {
-            e
-        }
-    })
+    state
+        .service
+        .check_folder(project, folder_id)
+        .await
+        .map_err(|e| {
+            if e.kind == ErrorKind::NotFound {
+                Error::bad_request(
+                    "invalid_folder_id",
+                    format!("folder_id {folder_id} is not a folder of the library"),
+                )
+            } else {
+                e
+            }
+        })
 }
 
 /// A file of the library, for `who` holding `scope`.
@@ -146,7 +169,12 @@ pub async fn upload_status(
             let scope = any_scope(&who, &[Scope::FilesRead, Scope::FilesWrite]);
             let project = library_project(&state, &who, scope).await?;
             let mut statuses = Vec::new();
-            for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()).take(100) {
+            for id in ids
+                .split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .take(100)
+            {
                 let file = library_file(&state, &who, &project, id, scope).await?;
                 statuses.push(UploadStatus::from(&file));
             }
@@ -159,7 +187,12 @@ pub async fn upload_status(
     )
 }
 
-pub async fn get_file(State(state): State<AppState>, uri: Uri, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_file(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
@@ -184,23 +217,38 @@ fn params(uri: &Uri) -> Result<FileParams, Error> {
 }
 
 /// Lists the library's files, newest first; `folder` restricts to one.
-async fn files_page(state: &AppState, uri: &Uri, headers: &HeaderMap, folder: Option<i64>) -> Result<Response, Error> {
+async fn files_page(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    folder: Option<i64>,
+) -> Result<Response, Error> {
     let who = library_caller(state, headers, uri).await?;
     let project = library_project(state, &who, Scope::FilesRead).await?;
     let p = params(uri)?;
     let folder = match folder {
         Some(f) => Some(f),
-        None => p.folder_id.as_deref().map(|f| wire::folder_id(Some(f))).transpose()?,
+        None => p
+            .folder_id
+            .as_deref()
+            .map(|f| wire::folder_id(Some(f)))
+            .transpose()?,
     };
     if let Some(f) = folder {
         check_folder(state, &project, f).await?;
     }
     let limit = p.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
-        return Err(Error::bad_request("invalid_limit", "limit must be between 1 and 1000"));
+        return Err(Error::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 1000",
+        ));
     }
     let after = match p.next.as_deref() {
-        Some(c) => Some(Cursor::decode(c).ok_or_else(|| Error::bad_request("invalid_next", "next is not valid"))?),
+        Some(c) => Some(
+            Cursor::decode(c)
+                .ok_or_else(|| Error::bad_request("invalid_next", "next is not valid"))?,
+        ),
         None => None,
     };
     let query = FileQuery {
@@ -241,7 +289,12 @@ pub async fn folder_files(
 }
 
 /// `POST /v2/library/folders` (mylibrary:folder:create = folders:write).
-pub async fn create_folder(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+pub async fn create_folder(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
@@ -265,7 +318,12 @@ pub async fn create_folder(State(state): State<AppState>, uri: Uri, headers: Hea
             let level = LibraryFolder::level_of(&folder, &all);
             let view = LibraryFolder::tree(&folder, &all, level);
             let location = format!("/v2/library/folders/{}", folder.id);
-            Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)).into_response())
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(view),
+            )
+                .into_response())
         }
         .await,
     )

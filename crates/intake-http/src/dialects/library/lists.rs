@@ -24,7 +24,12 @@ fn path_list_id(raw: &str) -> Result<i64, Error> {
 }
 
 /// `POST /v2/lists` (`{"name", "status": "ACTIVE"}`; contacts:write).
-pub async fn create(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
@@ -33,7 +38,10 @@ pub async fn create(State(state): State<AppState>, uri: Uri, headers: HeaderMap,
             let status = match new.status.as_deref() {
                 None => ListStatus::Active,
                 Some(s) => ListStatus::parse(s).ok_or_else(|| {
-                    Error::bad_request("invalid_status", format!("status {s:?} is not ACTIVE or HIDDEN"))
+                    Error::bad_request(
+                        "invalid_status",
+                        format!("status {s:?} is not ACTIVE or HIDDEN"),
+                    )
                 })?,
             };
             let list = state.service.create_list(&who, &new.name, status).await?;
@@ -61,7 +69,12 @@ pub async fn list(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -
     )
 }
 
-pub async fn get(State(state): State<AppState>, uri: Uri, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
@@ -79,7 +92,12 @@ struct ContactParams {
 }
 
 /// `GET /v2/lists/{id}/contacts`: the list's addresses, a page at a time.
-pub async fn contacts(State(state): State<AppState>, uri: Uri, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn contacts(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
@@ -88,13 +106,24 @@ pub async fn contacts(State(state): State<AppState>, uri: Uri, headers: HeaderMa
                 .map_err(|e| Error::bad_request("invalid_query", format!("invalid query: {e}")))?;
             let limit = p.limit.unwrap_or(50);
             if !(1..=500).contains(&limit) {
-                return Err(Error::bad_request("invalid_limit", "limit must be between 1 and 500"));
+                return Err(Error::bad_request(
+                    "invalid_limit",
+                    "limit must be between 1 and 500",
+                ));
             }
-            let members = state.service.members(&who, id, p.next.as_deref(), limit).await?;
+            let members = state
+                .service
+                .members(&who, id, p.next.as_deref(), limit)
+                .await?;
             let next_link = (members.len() == limit as usize)
                 .then(|| members.last())
                 .flatten()
-                .map(|last| format!("/v2/lists/{id}/contacts?limit={limit}&next={}", percent(last)));
+                .map(|last| {
+                    format!(
+                        "/v2/lists/{id}/contacts?limit={limit}&next={}",
+                        percent(last)
+                    )
+                });
             let results = members.iter().map(|m| Contact::new(m, &[id])).collect();
             Ok(Json(Collection::new(results, next_link)).into_response())
         }
@@ -107,13 +136,22 @@ fn percent(s: &str) -> String {
 }
 
 /// `POST /v2/contacts`: every address joins every list named (contacts:write).
-pub async fn add_contact(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+pub async fn add_contact(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
             who.require(Scope::ListsWrite)?;
             let new: NewContact = read_json(&state, body).await?;
-            let emails: Vec<String> = new.email_addresses.iter().map(|e| e.email_address.clone()).collect();
+            let emails: Vec<String> = new
+                .email_addresses
+                .iter()
+                .map(|e| e.email_address.clone())
+                .collect();
             let lists = new
                 .lists
                 .iter()
@@ -126,13 +164,17 @@ pub async fn add_contact(State(state): State<AppState>, uri: Uri, headers: Heade
                 ));
             }
             for id in &lists {
-                state.service.add_members(&who, *id, &emails).await.map_err(|e| {
-                    if e.code == "list_not_found" {
-                        Error::bad_request("unknown_list", e.message)
-                    } else {
-                        e
-                    }
-                })?;
+                state
+                    .service
+                    .add_members(&who, *id, &emails)
+                    .await
+                    .map_err(|e| {
+                        if e.code == "list_not_found" {
+                            Error::bad_request("unknown_list", e.message)
+                        } else {
+                            e
+                        }
+                    })?;
             }
             let first = emails
                 .first()
@@ -155,7 +197,12 @@ pub async fn add_contact(State(state): State<AppState>, uri: Uri, headers: Heade
 /// `POST /v2/activities/removefromlists` (contacts:write): multipart
 /// `file_name`, `lists`, `data`. The file is stored in the library project
 /// and the activity is committed `QUEUED` before this answers.
-pub async fn remove_from_lists(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+pub async fn remove_from_lists(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;
@@ -186,14 +233,24 @@ pub async fn remove_from_lists(State(state): State<AppState>, uri: Uri, headers:
                 "error_count": 0,
                 "created_date": wire::date(activity.created_at),
             });
-            Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(body),
+            )
+                .into_response())
         }
         .await,
     )
 }
 
 /// `GET /v2/activities/{id}`: poll until `COMPLETE` or `ERROR`.
-pub async fn activity(State(state): State<AppState>, uri: Uri, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn activity(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     respond(
         async {
             let who = library_caller(&state, &headers, &uri).await?;

@@ -43,25 +43,41 @@ use serde::de::DeserializeOwned;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v2/library/files", post(handlers::upload).get(handlers::list_files))
+        .route(
+            "/v2/library/files",
+            post(handlers::upload).get(handlers::list_files),
+        )
         .route("/v2/library/files/{id}", get(handlers::get_file))
-        .route("/v2/library/files/uploadstatus/{ids}", get(handlers::upload_status))
+        .route(
+            "/v2/library/files/uploadstatus/{ids}",
+            get(handlers::upload_status),
+        )
         .route(
             "/v2/library/folders",
             post(handlers::create_folder).get(handlers::list_folders),
         )
-        .route("/v2/library/folders/{id}/files", get(handlers::folder_files))
+        .route(
+            "/v2/library/folders/{id}/files",
+            get(handlers::folder_files),
+        )
         .route("/v2/lists", post(lists::create).get(lists::list))
         .route("/v2/lists/{id}", get(lists::get))
         .route("/v2/lists/{id}/contacts", get(lists::contacts))
         .route("/v2/contacts", post(lists::add_contact))
-        .route("/v2/activities/removefromlists", post(lists::remove_from_lists))
+        .route(
+            "/v2/activities/removefromlists",
+            post(lists::remove_from_lists),
+        )
         .route("/v2/activities/{id}", get(lists::activity))
 }
 
 /// The caller: the `Authorization` header, else the `api_key` query
 /// parameter as an API key.
-async fn library_caller(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Principal, Error> {
+async fn library_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Principal, Error> {
     if headers.get(header::AUTHORIZATION).is_none()
         && let Some(key) = query_param(uri, "api_key").filter(|k| !k.is_empty())
     {
@@ -76,7 +92,11 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
 }
 
 /// The dialect's project, when the caller holds `scope` and reaches it.
-async fn library_project(state: &AppState, who: &Principal, scope: Scope) -> Result<Project, Error> {
+async fn library_project(
+    state: &AppState,
+    who: &Principal,
+    scope: Scope,
+) -> Result<Project, Error> {
     let slug = &state.config.dialects.library_project;
     state.service.project_for(who, slug, scope).await
 }
@@ -92,7 +112,10 @@ fn any_scope(who: &Principal, scopes: &[Scope]) -> Scope {
 }
 
 /// A JSON body under the server's JSON limit.
-async fn read_json<T: DeserializeOwned>(state: &AppState, body: axum::body::Body) -> Result<T, Error> {
+async fn read_json<T: DeserializeOwned>(
+    state: &AppState,
+    body: axum::body::Body,
+) -> Result<T, Error> {
     let limit = state.config.max_json_bytes;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         Error::bad_request(
@@ -110,5 +133,9 @@ async fn read_json<T: DeserializeOwned>(state: &AppState, body: axum::body::Body
 
 /// A path id that names nothing here answers 404.
 fn not_found(what: &'static str) -> Error {
-    Error::new(ErrorKind::NotFound, "not_found", format!("the {what} was not found"))
+    Error::new(
+        ErrorKind::NotFound,
+        "not_found",
+        format!("the {what} was not found"),
+    )
 }

@@ -4,7 +4,9 @@
 //! "results":[…]}` around collections.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use intake_core::{Activity, ContactList, Error, FileRecord, FileStatus, Folder, Format, ListStatus, ROOT_FOLDER};
+use intake_core::{
+    Activity, ContactList, Error, FileRecord, FileStatus, Folder, Format, ListStatus, ROOT_FOLDER,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -55,7 +57,9 @@ pub fn file_type(raw: &str) -> Result<(&'static str, Format), Error> {
 }
 
 pub fn source(raw: Option<&str>) -> Result<String, Error> {
-    let upper = raw.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty());
+    let upper = raw
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty());
     match upper {
         None => Ok("MYCOMPUTER".into()),
         Some(s) if SOURCES.contains(&s.as_str()) => Ok(s),
@@ -70,11 +74,12 @@ pub fn source(raw: Option<&str>) -> Result<String, Error> {
 pub fn folder_id(raw: Option<&str>) -> Result<i64, Error> {
     match raw.map(str::trim).filter(|r| !r.is_empty()) {
         None | Some("0") | Some("-1") => Ok(ROOT_FOLDER),
-        Some(r) => r
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| Error::bad_request("invalid_folder_id", format!("folder_id {r:?} is not a folder id"))),
+        Some(r) => r.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+            Error::bad_request(
+                "invalid_folder_id",
+                format!("folder_id {r:?} is not a folder id"),
+            )
+        }),
     }
 }
 
@@ -91,18 +96,23 @@ pub fn upload_status(file: &FileRecord) -> (&'static str, String) {
             "A virus was found in the file; it was not added to the library".into(),
         ),
         FileStatus::Rejected => {
-            let why = file.reason.map_or("it failed the library's checks", |r| match r {
-                intake_core::Reason::Format => "its content is not of its file_type",
-                intake_core::Reason::Unrenderable => "it cannot be read",
-                intake_core::Reason::Preflight => "it failed preflight (e.g. it is encrypted)",
-                intake_core::Reason::Dimensions => "its page dimensions are not allowed",
-                intake_core::Reason::PageCount => "it has too many pages",
-                intake_core::Reason::Duplicate => "it duplicates a file in the library",
-            });
+            let why = file
+                .reason
+                .map_or("it failed the library's checks", |r| match r {
+                    intake_core::Reason::Format => "its content is not of its file_type",
+                    intake_core::Reason::Unrenderable => "it cannot be read",
+                    intake_core::Reason::Preflight => "it failed preflight (e.g. it is encrypted)",
+                    intake_core::Reason::Dimensions => "its page dimensions are not allowed",
+                    intake_core::Reason::PageCount => "it has too many pages",
+                    intake_core::Reason::Duplicate => "it duplicates a file in the library",
+                });
             ("Failed", format!("The file was rejected: {why}"))
         }
         FileStatus::Failed => ("Failed", "The file could not be processed".into()),
-        FileStatus::Expired => ("Deleted", "The file was deleted when its retention ended".into()),
+        FileStatus::Expired => (
+            "Deleted",
+            "The file was deleted when its retention ended".into(),
+        ),
     }
 }
 
@@ -162,7 +172,8 @@ impl From<&FileRecord> for LibraryFile {
             id: f.id.clone(),
             name: f.name.clone(),
             description: meta("description").unwrap_or_default(),
-            file_type: meta("file_type").unwrap_or_else(|| f.detected_format.as_str().to_ascii_uppercase()),
+            file_type: meta("file_type")
+                .unwrap_or_else(|| f.detected_format.as_str().to_ascii_uppercase()),
             folder_id: f.folder_id.to_string(),
             source: meta("source").unwrap_or_else(|| "MYCOMPUTER".into()),
             size: f.size,
@@ -191,7 +202,10 @@ impl NewFolder {
             None | Some(Value::Null) => Ok(ROOT_FOLDER),
             Some(Value::String(s)) => folder_id(Some(s)),
             Some(Value::Number(n)) => folder_id(Some(&n.to_string())),
-            Some(_) => Err(Error::bad_request("invalid_parent_id", "parent_id must be a folder id")),
+            Some(_) => Err(Error::bad_request(
+                "invalid_parent_id",
+                "parent_id must be a folder id",
+            )),
         }
     }
 }
@@ -235,7 +249,10 @@ impl LibraryFolder {
         let mut parent = folder.parent_id;
         while parent != ROOT_FOLDER && level < 64 {
             level += 1;
-            parent = all.iter().find(|f| f.id == parent).map_or(ROOT_FOLDER, |f| f.parent_id);
+            parent = all
+                .iter()
+                .find(|f| f.id == parent)
+                .map_or(ROOT_FOLDER, |f| f.parent_id);
         }
         level
     }
@@ -368,10 +385,9 @@ pub fn list_ids(raw: Option<&str>) -> Result<Vec<i64>, Error> {
     let raw = raw.unwrap_or("");
     let mut ids = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let id = part
-            .trim_matches('"')
-            .parse()
-            .map_err(|_| Error::bad_request("invalid_lists", format!("lists: {part:?} is not a list id")))?;
+        let id = part.trim_matches('"').parse().map_err(|_| {
+            Error::bad_request("invalid_lists", format!("lists: {part:?} is not a list id"))
+        })?;
         if !ids.contains(&id) {
             ids.push(id);
         }
