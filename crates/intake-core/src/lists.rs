@@ -17,6 +17,15 @@ pub const MAX_REMOVAL_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_REMOVAL_ADDRESSES: usize = 20_000;
 /// Errors kept on an activity; the count says how many there were in all.
 pub const MAX_ACTIVITY_ERRORS: usize = 100;
+/// The metadata key that marks a stored file as an activity's import file
+/// (its value is the activity kind). Such files live in a project like any
+/// other, but they are not library files.
+pub const ACTIVITY_FILE_KEY: &str = "activity";
+
+/// Whether a file with this metadata is an activity's import file.
+pub fn is_activity_file(metadata: &crate::Metadata) -> bool {
+    metadata.contains_key(ACTIVITY_FILE_KEY)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

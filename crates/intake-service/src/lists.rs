@@ -7,17 +7,25 @@
 //! own activity with the key that started it.
 //!
 //! The removal runs in the background after its activity row is committed:
-//! for now a task spawned on this node. The work is idempotent (a final
-//! activity is never run or saved again), but a node that stops mid-run
-//! leaves the activity `QUEUED` or `RUNNING`; a durable job kind in the
-//! catalog's queue is the cure (see the crate's notes).
+//! a task spawned on this node. The work is idempotent (a final activity is
+//! never run or saved again). A node that stops mid-run leaves the activity
+//! `QUEUED` or `RUNNING`; the next read of it that finds it untouched for
+//! [`STALE_ACTIVITY`] starts it again, so a client that polls always sees it
+//! end. (A durable job kind in the catalog's queue would resume it without a
+//! poll.)
+//!
+//! The import file is stored in the dialect's project, marked with
+//! [`ACTIVITY_FILE_KEY`], and always as a new file: the project's duplicate
+//! rule is about its library, not about import files sent twice.
 
 use crate::Service;
 use crate::files::decide_format;
-use intake_core::lists::{MAX_ACTIVITY_ERRORS, is_email, normalize_email, parse_removal_file};
+use intake_core::lists::{
+    ACTIVITY_FILE_KEY, MAX_ACTIVITY_ERRORS, is_email, normalize_email, parse_removal_file,
+};
 use intake_core::{
-    Activity, ActivityError, ActivityKind, ActivityStatus, ContactList, Error, ErrorKind,
-    ListStatus, Principal, Project, Scope, Scopes, name, new_id, now,
+    Activity, ActivityError, ActivityKind, ActivityStatus, ContactList, DuplicateMode, Error,
+    ErrorKind, ListStatus, Principal, Project, Scope, Scopes, name, new_id, now,
 };
 use intake_ingest::{Body, Form, FormSpec, PartInfo, read_form};
 use std::time::Duration;
@@ -28,6 +36,9 @@ use std::time::Duration;
 pub const REMOVAL_RECEIVE_CAP: u64 = 16 * 1024 * 1024;
 /// Addresses one `add_members` call may carry.
 pub const MAX_ADD_MEMBERS: usize = 1000;
+/// An activity not final and untouched this long has lost its runner (its
+/// node stopped); reading it starts it again.
+pub const STALE_ACTIVITY: Duration = Duration::from_secs(60);
 
 fn list_not_found(id: i64) -> Error {
     Error::new(
@@ -147,16 +158,43 @@ impl Service {
         if !intake_core::id::is_id(intake_core::id::prefix::ACTIVITY, id) {
             return Err(activity_not_found());
         }
-        self.catalog
+        let activity = self
+            .catalog
             .activity(&who.tenant.id, id)
             .await
             .map_err(|e| {
                 if e.is_not_found() {
                     activity_not_found()
                 } else {
-                    e.into()
+                    Error::from(e)
                 }
-            })
+            })?;
+        self.resume_if_stale(&activity).await;
+        Ok(activity)
+    }
+
+    /// Starts an activity again when its runner is gone (see the module's
+    /// notes). Touching it first keeps other reads from starting it too.
+    async fn resume_if_stale(&self, activity: &Activity) {
+        let stale = chrono::Duration::from_std(STALE_ACTIVITY).unwrap_or(chrono::Duration::MAX);
+        if activity.status.is_final() || now() - activity.updated_at < stale {
+            return;
+        }
+        let mut touched = activity.clone();
+        touched.updated_at = now();
+        match self.catalog.save_activity(&touched).await {
+            Ok(true) => {
+                tracing::warn!(activity = %activity.id, status = activity.status.as_str(),
+                    "activity left unfinished by a stopped runner; starting it again");
+                let service = self.clone();
+                let (tenant, id) = (activity.tenant_id.clone(), activity.id.clone());
+                tokio::spawn(async move { service.run_removal(&tenant, &id).await });
+            }
+            Ok(false) => {} // it ended meanwhile
+            Err(e) => {
+                tracing::warn!(activity = %activity.id, error = %e, "could not resume an activity")
+            }
+        }
     }
 
     /// Receives a removal request's multipart body into `project`: the file
@@ -242,13 +280,15 @@ impl Service {
             upload_name: Some(file_name.clone()),
             file_name: Some(name::check_display_name(&file_name, "file_name")?),
             metadata: [(
-                "activity".to_owned(),
+                ACTIVITY_FILE_KEY.to_owned(),
                 ActivityKind::RemoveFromLists.as_str().to_owned(),
             )]
             .into(),
             ..Default::default()
         };
-        let outcome = self.commit(&storer, project, form, new).await?;
+        let mut project = project.clone();
+        project.policy.duplicates = DuplicateMode::Allow;
+        let outcome = self.commit(&storer, &project, form, new).await?;
         let at = now();
         let activity = Activity {
             id: new_id(intake_core::id::prefix::ACTIVITY),

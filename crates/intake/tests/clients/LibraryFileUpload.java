@@ -1,6 +1,11 @@
 // The 001 seed's "Multipart Encoded POST" sample (Apache HttpClient 4 + httpmime), unchanged but
-// for what a test must vary: the URL, the token and the file come from the command line, and an
-// optional fourth argument replaces the hard-coded file_type "JPG" (the EICAR test needs DOCX).
+// for what a test must vary, all from the command line: the URL, the token and the file; an
+// optional fourth argument replaces the hard-coded file_type "JPG" (the EICAR test sends DOCX), an
+// optional fifth the hard-coded folder_id "-1". An empty token leaves the Authorization header
+// out (for the api_key query parameter). Everything else is sent as the seed sends it: its own
+// bare `Content-type: multipart/form-data` (so HttpClient leaves out the one with the boundary),
+// a MultipartEntity in its default (strict) mode, StringBody parts, a FileBody `data`.
+// It prints what the seed prints: the response (status line and headers), the entity, the body.
 // Run by crates/intake/tests/blackbox/dialect_library.rs.
 import java.io.File;
 import java.io.IOException;
@@ -17,7 +22,7 @@ import org.apache.http.impl.client.DefaultHttpClient;
 import org.apache.http.util.EntityUtils;
 
 public class LibraryFileUpload {
-       /** * @param args URL TOKEN FILE [FILE_TYPE]
+       /** * @param args URL TOKEN FILE [FILE_TYPE [FOLDER_ID]]
         * @throws IOException
         * @throws ClientProtocolException
         */
@@ -26,7 +31,9 @@ public class LibraryFileUpload {
               HttpClient httpclient = new DefaultHttpClient();
               HttpPost httppost = new HttpPost(args[0]);
 
-              httppost.addHeader("Authorization", "Bearer " + args[1]);
+              if (!args[1].isEmpty()) {
+                     httppost.addHeader("Authorization", "Bearer " + args[1]);
+              }
               httppost.addHeader("Accept", "application/json");
               httppost.addHeader("Content-type", "multipart/form-data");
 
@@ -35,7 +42,7 @@ public class LibraryFileUpload {
 
               String file_type = args.length > 3 ? args[3] : "JPG" ;
               String description = "Oppa Gangnam Style";
-              String folder_id = "-1";
+              String folder_id = args.length > 4 ? args[4] : "-1";
               String source = "MYCOMPUTER" ;
 
               MultipartEntity reqEntity = new MultipartEntity();

@@ -1,8 +1,11 @@
 // The 001 seed's removefromlists sample (Apache HttpClient 4 + httpmime). The URL, the token and
-// the file come from the command line. Two fixes so it compiles: the seed's `"1", "4"` becomes the
-// string "1,4" (the lists parameter is comma-separated ids) and its typographic quotes around
-// application/json become plain ones. It also prints the response (status line with headers, then
-// the body), as the seed's library sample does, so the test can follow the Location header.
+// the file come from the command line, and an optional fourth argument replaces the lists "1,4".
+// Two fixes so it compiles: the seed's `"1", "4"` becomes the string "1,4" (the lists parameter is
+// comma-separated ids) and its typographic quotes around application/json become plain ones. The
+// request is otherwise the seed's: its own bare `content-type: multipart/form-data` (HttpClient
+// then leaves out the one with the boundary), StringBody file_name and lists, a FileBody data.
+// It also prints the response (status line with headers, then the body), as the seed's library
+// sample does, so the test can follow the Location header.
 // Run by crates/intake/tests/blackbox/dialect_library.rs.
 import java.io.File;
 
@@ -27,7 +30,7 @@ public class RemoveFromLists {
 
    final File fileToUse = new File(args[2]);   //e.g. /temp/contact.txt
    final FileBody data = new FileBody(fileToUse);
-   final String listIds = "1,4";
+   final String listIds = args.length > 3 ? args[3] : "1,4";
    final StringBody lists = new StringBody(listIds);
    final StringBody fileName = new StringBody(fileToUse.getName());
    final MultipartEntity reqEntity = new MultipartEntity();

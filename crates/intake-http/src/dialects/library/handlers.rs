@@ -3,7 +3,7 @@
 
 use super::error::render;
 use super::wire::{self, Collection, LibraryFile, LibraryFolder, NewFolder, UploadStatus};
-use super::{any_scope, library_caller, library_project, not_found, read_json};
+use super::{any_scope, library_caller, library_project, location, not_found, read_json};
 use crate::AppState;
 use crate::common::{InFlight, body_stream, content_types, count_upload};
 use axum::Json;
@@ -12,8 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use intake_catalog::{Cursor, FileQuery};
+use intake_core::lists::is_activity_file;
 use intake_core::{
-    Error, ErrorKind, Format, Metadata, Principal, Project, ROOT_FOLDER, Scope, name,
+    Error, ErrorKind, FileRecord, Format, Metadata, Principal, Project, ROOT_FOLDER, Scope, name,
 };
 use intake_service::{FormatCheck, NewUpload};
 use serde::Deserialize;
@@ -109,7 +110,10 @@ pub async fn upload(
             let outcome = state.service.commit(&who, &project, form, new).await?;
             count_upload(&outcome.files);
             let file = outcome.files.first().ok_or_else(Error::internal)?;
-            let location = format!("/v2/library/files/uploadstatus/{}", file.id);
+            let location = location(
+                &headers,
+                &format!("/v2/library/files/uploadstatus/{}", file.id),
+            );
             Ok((
                 StatusCode::ACCEPTED,
                 [(header::LOCATION, location)],
@@ -140,16 +144,17 @@ async fn check_folder(state: &AppState, project: &Project, folder_id: i64) -> Re
         })
 }
 
-/// A file of the library, for `who` holding `scope`.
+/// A file of the library, for `who` holding `scope`. Files of other
+/// projects, and activities' import files, are not library files.
 async fn library_file(
     state: &AppState,
     who: &Principal,
     project: &Project,
     id: &str,
     scope: Scope,
-) -> Result<intake_core::FileRecord, Error> {
+) -> Result<FileRecord, Error> {
     let file = state.service.file(who, id, scope).await?;
-    if file.project_id != project.id {
+    if file.project_id != project.id || is_activity_file(&file.metadata) {
         return Err(not_found("file"));
     }
     Ok(file)
@@ -216,13 +221,15 @@ fn params(uri: &Uri) -> Result<FileParams, Error> {
         .map_err(|e| Error::bad_request("invalid_query", format!("invalid query: {e}")))
 }
 
-/// Lists the library's files, newest first; `folder` restricts to one.
+/// Lists the library's files, newest first; `folder` (a folder named in
+/// the path) restricts to one, as does the `folder_id` query parameter.
 async fn files_page(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
     folder: Option<i64>,
 ) -> Result<Response, Error> {
+    let in_path = folder.is_some();
     let who = library_caller(state, headers, uri).await?;
     let project = library_project(state, &who, Scope::FilesRead).await?;
     let p = params(uri)?;
@@ -235,7 +242,19 @@ async fn files_page(
             .transpose()?,
     };
     if let Some(f) = folder {
-        check_folder(state, &project, f).await?;
+        if in_path {
+            // A folder in the path is a resource: an unknown one is 404.
+            state
+                .service
+                .check_folder(&project, f)
+                .await
+                .map_err(|e| match e.kind {
+                    ErrorKind::NotFound => not_found("folder"),
+                    _ => e,
+                })?;
+        } else {
+            check_folder(state, &project, f).await?;
+        }
     }
     let limit = p.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
@@ -251,22 +270,63 @@ async fn files_page(
         ),
         None => None,
     };
-    let query = FileQuery {
-        folder_id: folder,
-        after,
-        limit,
-        ..Default::default()
-    };
-    let page = state.service.list_files(&who, &project, query).await?;
-    let next_link = page.next.map(|c| {
+    let (files, next) = library_page(state, &who, &project, folder, after, limit).await?;
+    let next_link = next.map(|c| {
         let mut link = format!("{}?limit={limit}&next={}", uri.path(), c.encode());
-        if let Some(f) = folder.filter(|_| !uri.path().contains("/folders/")) {
+        if let Some(f) = folder.filter(|_| !in_path) {
             link.push_str(&format!("&folder_id={f}"));
         }
         link
     });
-    let results = page.items.iter().map(LibraryFile::from).collect();
+    let results = files.iter().map(LibraryFile::from).collect();
     Ok(Json(Collection::new(results, next_link)).into_response())
+}
+
+/// Catalog pages scanned at most for one page of library files.
+const MAX_SCANNED_PAGES: usize = 20;
+
+/// Up to `limit` library files after `after`, newest first, leaving out
+/// activities' import files (which share the project), and the cursor of the
+/// next page when there may be one.
+async fn library_page(
+    state: &AppState,
+    who: &Principal,
+    project: &Project,
+    folder: Option<i64>,
+    mut after: Option<Cursor>,
+    limit: u32,
+) -> Result<(Vec<FileRecord>, Option<Cursor>), Error> {
+    let mut files = Vec::new();
+    for _ in 0..MAX_SCANNED_PAGES {
+        let query = FileQuery {
+            folder_id: folder,
+            after: after.clone(),
+            limit,
+            ..Default::default()
+        };
+        let page = state.service.list_files(who, project, query).await?;
+        let scanned = page.items.len();
+        for (i, file) in page.items.into_iter().enumerate() {
+            if is_activity_file(&file.metadata) {
+                continue;
+            }
+            files.push(file);
+            if files.len() == limit as usize {
+                let more = i + 1 < scanned || page.next.is_some();
+                let next = files.last().filter(|_| more).map(|f| Cursor {
+                    created_at_ms: f.created_at.timestamp_millis(),
+                    id: f.id.clone(),
+                });
+                return Ok((files, next));
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok((files, None)),
+        }
+    }
+    // A long run of import files: answer what was found, and go on from there.
+    Ok((files, after))
 }
 
 pub async fn list_files(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
@@ -281,8 +341,41 @@ pub async fn folder_files(
 ) -> Response {
     respond(
         async {
-            let folder = wire::folder_id(Some(&id)).map_err(|_| not_found("folder"))?;
+            let folder = path_folder(&id)?;
             files_page(&state, &uri, &headers, Some(folder)).await
+        }
+        .await,
+    )
+}
+
+/// A folder id in a path (0 and -1: the root), else 404.
+fn path_folder(raw: &str) -> Result<i64, Error> {
+    if raw.trim().is_empty() {
+        return Err(not_found("folder"));
+    }
+    wire::folder_id(Some(raw)).map_err(|_| not_found("folder"))
+}
+
+/// `GET /v2/library/folders/{id}`: the folder with its subtree.
+pub async fn get_folder(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    respond(
+        async {
+            let who = library_caller(&state, &headers, &uri).await?;
+            let project = library_project(&state, &who, Scope::FilesRead).await?;
+            // The root is no folder of its own.
+            let id = path_folder(&id)?;
+            let all = state.service.list_folders(&project, None).await?;
+            let folder = all
+                .iter()
+                .find(|f| f.id == id)
+                .ok_or_else(|| not_found("folder"))?;
+            let level = LibraryFolder::level_of(folder, &all);
+            Ok(Json(LibraryFolder::tree(folder, &all, level)).into_response())
         }
         .await,
     )
@@ -317,7 +410,7 @@ pub async fn create_folder(
             let all = state.service.list_folders(&project, None).await?;
             let level = LibraryFolder::level_of(&folder, &all);
             let view = LibraryFolder::tree(&folder, &all, level);
-            let location = format!("/v2/library/folders/{}", folder.id);
+            let location = location(&headers, &format!("/v2/library/folders/{}", folder.id));
             Ok((
                 StatusCode::CREATED,
                 [(header::LOCATION, location)],

@@ -3,7 +3,7 @@
 
 use super::error::render;
 use super::wire::{self, ActivityView, Collection, Contact, List, NewContact, NewList};
-use super::{library_caller, library_project, not_found, read_json};
+use super::{library_caller, library_project, location, not_found, read_json};
 use crate::AppState;
 use crate::common::{InFlight, body_stream, content_types};
 use axum::Json;
@@ -45,7 +45,7 @@ pub async fn create(
                 })?,
             };
             let list = state.service.create_list(&who, &new.name, status).await?;
-            let location = format!("/v2/lists/{}", list.id);
+            let location = location(&headers, &format!("/v2/lists/{}", list.id));
             Ok((
                 StatusCode::CREATED,
                 [(header::LOCATION, location)],
@@ -163,18 +163,23 @@ pub async fn add_contact(
                     "a contact must belong to at least one list",
                 ));
             }
+            let unknown = |e: Error| {
+                if e.code == "list_not_found" {
+                    Error::bad_request("unknown_list", e.message)
+                } else {
+                    e
+                }
+            };
+            // Every list first, so an unknown one changes nothing.
+            for id in &lists {
+                state.service.list(&who, *id).await.map_err(unknown)?;
+            }
             for id in &lists {
                 state
                     .service
                     .add_members(&who, *id, &emails)
                     .await
-                    .map_err(|e| {
-                        if e.code == "list_not_found" {
-                            Error::bad_request("unknown_list", e.message)
-                        } else {
-                            e
-                        }
-                    })?;
+                    .map_err(unknown)?;
             }
             let first = emails
                 .first()
@@ -223,7 +228,7 @@ pub async fn remove_from_lists(
                 .service
                 .start_removal(&who, &project, form, &lists, file_name.as_deref())
                 .await?;
-            let location = format!("/v2/activities/{}", activity.id);
+            let location = location(&headers, &format!("/v2/activities/{}", activity.id));
             let body = json!({
                 "id": activity.id,
                 "type": "REMOVE_CONTACTS_FROM_LISTS",

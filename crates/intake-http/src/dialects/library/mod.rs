@@ -4,17 +4,25 @@
 //! - `POST /v2/library/files`: multipart `file_name`, `folder_id` (0 or -1:
 //!   the root), `description`, `source`, `file_type` (JPEG, JPG, GIF, PNG,
 //!   PDF, DOC, DOCX, XLS, XLSX, PPT, PPTX; the bytes must be of that type),
-//!   `data`. 202 with `Location: /v2/library/files/uploadstatus/<id>`, polled
-//!   while the file is scanned and processed (`Processing` → `Active`,
+//!   `data`. 202 with `Location: http://<host>/v2/library/files/uploadstatus/<id>`,
+//!   polled while the file is scanned and processed (`Processing` → `Active`,
 //!   `VirusFound` or `Failed`). `GET /v2/library/files[?folder_id=]`,
-//!   `GET /v2/library/files/{id}`.
+//!   `GET /v2/library/files/{id}`. The import files of activities are not
+//!   library files: they are stored in the same project but never shown here.
 //! - `POST /v2/library/folders` (`{"name", "parent_id"}`),
-//!   `GET /v2/library/folders`, `GET /v2/library/folders/{id}/files`.
+//!   `GET /v2/library/folders`, `GET /v2/library/folders/{id}`,
+//!   `GET /v2/library/folders/{id}/files`.
 //! - `POST /v2/lists`, `GET /v2/lists`, `GET /v2/lists/{id}`,
 //!   `GET /v2/lists/{id}/contacts`, `POST /v2/contacts` (addresses join lists).
 //! - `POST /v2/activities/removefromlists`: multipart `file_name`, `lists`
 //!   (`"1,4"`), `data` (a .txt or .csv of addresses). 201 with
-//!   `Location: /v2/activities/<id>`, polled until `COMPLETE` or `ERROR`.
+//!   `Location: http://<host>/v2/activities/<id>`, polled until `COMPLETE` or
+//!   `ERROR`.
+//!
+//! Locations are absolute, as the vendor's are, so a client can GET them as
+//! they come (Apache HttpClient 4 refuses a URI without a host): built from
+//! the request's `Host` (and `X-Forwarded-Proto: https` behind a proxy that
+//! ends TLS); a request without `Host` gets the path alone.
 //!
 //! Credentials: `Authorization: Bearer <key>`, or the `api_key` query
 //! parameter the seed lists, taken as the key when no header is sent.
@@ -23,10 +31,10 @@
 //! (lists:write); reads take files:read (or the writing scope for its own
 //! status resources). Files live in the project `dialects.library_project`.
 //!
-//! The seed's Java client sends its own bare `Content-type:
-//! multipart/form-data` and lets httpmime add a second one with the
-//! boundary; the ingest takes the one with a boundary, or reads the boundary
-//! from the body's first line when only the bare one arrives.
+//! The seed's Java client sets its own bare `Content-type:
+//! multipart/form-data`, and Apache HttpClient 4 then leaves out the entity's
+//! own header (the one with the boundary): the request arrives with no
+//! boundary at all, and the ingest reads it from the body's first line.
 
 mod error;
 mod handlers;
@@ -56,6 +64,7 @@ pub fn router() -> Router<AppState> {
             "/v2/library/folders",
             post(handlers::create_folder).get(handlers::list_folders),
         )
+        .route("/v2/library/folders/{id}", get(handlers::get_folder))
         .route(
             "/v2/library/folders/{id}/files",
             get(handlers::folder_files),
@@ -84,6 +93,27 @@ async fn library_caller(
         return authenticate(state, Some(Credentials::Bearer(key))).await;
     }
     caller(state, headers).await
+}
+
+/// `path` as an absolute URL on the host the client called.
+fn location(headers: &HeaderMap, path: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+        });
+    let Some(host) = host else {
+        return path.to_owned();
+    };
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|p| p.to_str().ok())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{host}{path}")
 }
 
 fn query_param(uri: &Uri, name: &str) -> Option<String> {
