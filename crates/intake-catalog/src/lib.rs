@@ -20,7 +20,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use intake_core::{
     Activity, ApiKey, ContactList, Delivery, DuplicateMode, FileRecord, FileStatus, Folder, Job,
-    JobKind, ListStatus, Project, Reason, RemovalCounts, Task, Tenant, Upload, User, Webhook,
+    JobKind, ListStatus, Project, Reason, RemovalCounts, S3Credential, Task, Tenant, Upload,
+    UploadIntent, User, Webhook,
 };
 use std::time::Duration;
 
@@ -234,4 +235,41 @@ pub trait Catalog: Send + Sync + 'static {
     /// Stores status, counts and errors; acts only while the stored activity
     /// is not final, and says whether it did.
     async fn save_activity(&self, activity: &Activity) -> Result<bool>;
+
+    // Signed direct uploads. The defaults refuse, so an engine that does not
+    // have them yet still builds; the SQLite engine has them all.
+    /// Stores an API key's S3 credential (its secret as it is: SigV4 needs it).
+    async fn create_s3_credential(&self, credential: &S3Credential) -> Result<()> {
+        let _ = credential;
+        Err(unsupported("S3 credentials"))
+    }
+    /// The credential with this access key id, and its API key (revoked or not).
+    async fn s3_credential(&self, access_key_id: &str) -> Result<(S3Credential, ApiKey)> {
+        let _ = access_key_id;
+        Err(unsupported("S3 credentials"))
+    }
+    async fn create_intent(&self, intent: &UploadIntent) -> Result<()> {
+        let _ = intent;
+        Err(unsupported("upload intents"))
+    }
+    /// An upload intent by id (which is also its access key id).
+    async fn intent(&self, id: &str) -> Result<UploadIntent> {
+        let _ = id;
+        Err(unsupported("upload intents"))
+    }
+    /// Records the file an intent's upload made, once: false when the
+    /// intent was already used.
+    async fn complete_intent(&self, id: &str, file_id: &str, at: DateTime<Utc>) -> Result<bool> {
+        let _ = (id, file_id, at);
+        Err(unsupported("upload intents"))
+    }
+    /// Forgets intents whose download URL expired before `before`.
+    async fn delete_intents_before(&self, before: DateTime<Utc>) -> Result<u64> {
+        let _ = before;
+        Ok(0)
+    }
+}
+
+fn unsupported(what: &str) -> CatalogError {
+    CatalogError::Other(format!("{what} are not supported by this catalog engine"))
 }

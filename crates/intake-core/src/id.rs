@@ -50,6 +50,7 @@ pub mod prefix {
     pub const USER: &str = "usr";
     pub const BLOB: &str = "blob";
     pub const ACTIVITY: &str = "act";
+    pub const INTENT: &str = "int";
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod name;
 pub mod policy;
 pub mod processing;
 pub mod scope;
+pub mod signed;
 
 pub use error::{Error, ErrorKind, Reason};
 pub use format::Format;
@@ -25,6 +26,7 @@ pub use policy::{
 };
 pub use processing::*;
 pub use scope::{Scope, Scopes};
+pub use signed::{S3Credential, UploadIntent};
 
 /// Timestamps are UTC everywhere.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

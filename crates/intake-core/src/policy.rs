@@ -46,6 +46,10 @@ pub struct Policy {
     /// The class that applies to files uploaded without one.
     pub default_document_class: Option<String>,
     pub preflight: Preflight,
+    /// How long the signed download URL of an upload intent works, in
+    /// seconds (at most 7 days). None: the server's `signed.download_window`
+    /// (24 hours by default).
+    pub download_url_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -156,6 +160,12 @@ impl Policy {
             return Err(Error::bad_request(
                 "invalid_policy",
                 "max_files_per_request must be positive",
+            ));
+        }
+        if matches!(self.download_url_seconds, Some(s) if s == 0 || s > 7 * 24 * 3600) {
+            return Err(Error::bad_request(
+                "invalid_policy",
+                "download_url_seconds must be between 1 and 604800 (7 days)",
             ));
         }
         if self.retention_seconds == Some(0) {

@@ -11,6 +11,7 @@ mod files;
 mod lists;
 mod processing;
 mod rows;
+mod signed;
 
 use crate::{
     Catalog, CatalogError, Committed, FileOutcome, FileQuery, JobTemplate, NewJob, Page, Result,
@@ -293,5 +294,27 @@ impl Catalog for SqliteCatalog {
     }
     async fn save_activity(&self, activity: &Activity) -> Result<bool> {
         lists::save_activity(&self.write, activity).await
+    }
+
+    async fn create_s3_credential(&self, credential: &intake_core::S3Credential) -> Result<()> {
+        signed::create_s3_credential(&self.write, credential).await
+    }
+    async fn s3_credential(
+        &self,
+        access_key_id: &str,
+    ) -> Result<(intake_core::S3Credential, ApiKey)> {
+        signed::s3_credential(&self.read, access_key_id).await
+    }
+    async fn create_intent(&self, intent: &intake_core::UploadIntent) -> Result<()> {
+        signed::create_intent(&self.write, intent).await
+    }
+    async fn intent(&self, id: &str) -> Result<intake_core::UploadIntent> {
+        signed::intent(&self.read, id).await
+    }
+    async fn complete_intent(&self, id: &str, file_id: &str, at: DateTime<Utc>) -> Result<bool> {
+        signed::complete_intent(&self.write, id, file_id, at).await
+    }
+    async fn delete_intents_before(&self, before: DateTime<Utc>) -> Result<u64> {
+        signed::delete_intents_before(&self.write, before).await
     }
 }
