@@ -4,16 +4,22 @@
 //!
 //! [`Catalog`] names domain operations, not queries, so that each engine
 //! makes them atomic its own way and no transaction type leaks upward.
-//! SQLite is the embedded default; PostgreSQL joins as a second
-//! implementation of the same trait.
+//! SQLite is the embedded default; PostgreSQL ([`PgCatalog`]) is for several
+//! nodes sharing one catalog. [`open`] picks the engine from a URL or path.
 
 mod error;
+mod location;
+mod postgres;
 mod query;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::CatalogError;
+pub use location::{Location, open};
 pub use query::{Cursor, FileQuery, Page};
 
+pub use postgres::PgCatalog;
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;
@@ -79,6 +85,9 @@ pub struct FileOutcome {
 pub trait Catalog: Send + Sync + 'static {
     /// Checks that the catalog answers (for `/readyz`).
     async fn ping(&self) -> Result<()>;
+    /// Closes the catalog's connections, waiting for those in use; later
+    /// calls fail. For a clean stop.
+    async fn close(&self) {}
 
     // Tenants. Slugs are unique.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;

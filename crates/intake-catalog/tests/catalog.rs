@@ -1,10 +1,13 @@
 #![expect(clippy::unwrap_used, reason = "a test fails loudly on any error")]
 
-//! One story, run against every catalog engine: what the service relies on.
-//! SQLite always; PostgreSQL joins when its engine exists and
-//! `INTAKE_TEST_DATABASE_URL` is set.
+//! The stories the service relies on, each run against every catalog engine
+//! with the same body: `sqlite::<story>` on a file in a temporary directory,
+//! `postgres::<story>` on a database of its own, created on the server of
+//! `INTAKE_TEST_DATABASE_URL` and dropped afterwards. Without that variable
+//! the PostgreSQL tests fail and say how to start a server, unless
+//! `INTAKE_TEST_SKIP_POSTGRES=1`.
 
-use intake_catalog::{Catalog, CatalogError, FileOutcome, FileQuery, JobTemplate, SqliteCatalog};
+use intake_catalog::{Catalog, CatalogError, FileOutcome, FileQuery, JobTemplate};
 use intake_core::*;
 use std::sync::Arc;
 
@@ -609,43 +612,286 @@ async fn lists_story(db: Arc<dyn Catalog>) {
     assert_eq!(db.activity(&acme.id, &act.id).await.unwrap(), act);
 }
 
-#[tokio::test]
-async fn sqlite_lists_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteCatalog::open(&dir.path().join("catalog.db"))
+/// Many callers at once, as several nodes on one PostgreSQL catalog: each
+/// rule holds as it does for one caller at a time.
+async fn concurrency_story(db: Arc<dyn Catalog>) {
+    use tokio::task::JoinSet;
+    let t = tenant("race");
+    db.create_tenant(&t).await.unwrap();
+    let p = project(&t, "p");
+    db.create_project(&p).await.unwrap();
+
+    // Folder and list ids stay consecutive when created at once.
+    let mut set = JoinSet::new();
+    for i in 0..8 {
+        let (db, p) = (db.clone(), p.id.clone());
+        set.spawn(async move { db.create_folder(&p, 0, &format!("f{i}")).await });
+    }
+    let mut ids: Vec<i64> = set
+        .join_all()
+        .await
+        .into_iter()
+        .map(|f| f.unwrap().id)
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=8).collect::<Vec<_>>());
+    let mut set = JoinSet::new();
+    for i in 0..8 {
+        let (db, t) = (db.clone(), t.id.clone());
+        set.spawn(async move {
+            db.create_list(&t, &format!("l{i}"), ListStatus::Active)
+                .await
+        });
+    }
+    let mut ids: Vec<i64> = set
+        .join_all()
+        .await
+        .into_iter()
+        .map(|l| l.unwrap().id)
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=8).collect::<Vec<_>>());
+
+    // The same bytes committed at once under `Reject`: one upload wins, the
+    // others name it as the duplicate.
+    let mut set = JoinSet::new();
+    for i in 0..8 {
+        let (db, p) = (db.clone(), p.clone());
+        set.spawn(async move {
+            let up = upload(&p);
+            let f = file(
+                &p,
+                &up,
+                &format!("same-{i}"),
+                "sha-same",
+                &format!("blob-same-{i}"),
+            );
+            db.commit_upload(&up, vec![f], DuplicateMode::Reject, None)
+                .await
+        });
+    }
+    let results = set.join_all().await;
+    let winners: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|c| c.files[0].id.clone()))
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for result in &results {
+        match result {
+            Ok(_) => {}
+            Err(CatalogError::Duplicate { existing }) => assert_eq!(existing, &winners[0]),
+            Err(other) => panic!("expected a duplicate, got {other:?}"),
+        }
+    }
+
+    // Under `Allow` every file is kept and all share one blob; deleting them
+    // all at once frees that blob exactly once.
+    let mut set = JoinSet::new();
+    for i in 0..8 {
+        let (db, p) = (db.clone(), p.clone());
+        set.spawn(async move {
+            let up = upload(&p);
+            let f = file(
+                &p,
+                &up,
+                &format!("shared-{i}"),
+                "sha-shared",
+                &format!("blob-shared-{i}"),
+            );
+            db.commit_upload(&up, vec![f], DuplicateMode::Allow, None)
+                .await
+        });
+    }
+    let committed: Vec<_> = set
+        .join_all()
+        .await
+        .into_iter()
+        .map(|c| c.unwrap())
+        .collect();
+    let mut kept: Vec<&str> = committed
+        .iter()
+        .map(|c| c.files[0].blob_key.as_str())
+        .collect();
+    kept.dedup();
+    assert_eq!(kept.len(), 1, "one blob for the same bytes");
+    assert_eq!(
+        committed
+            .iter()
+            .map(|c| c.unused_blobs.len())
+            .sum::<usize>(),
+        7
+    );
+    let kept = kept[0].to_owned();
+    let mut set = JoinSet::new();
+    for c in &committed {
+        let (db, tenant, id) = (db.clone(), t.id.clone(), c.files[0].id.clone());
+        set.spawn(async move { db.delete_file(&tenant, &id).await });
+    }
+    let freed: Vec<String> = set
+        .join_all()
+        .await
+        .into_iter()
+        .filter_map(|r| r.unwrap())
+        .collect();
+    assert_eq!(freed, vec![kept.clone()], "the last delete frees the blob");
+    assert!(!db.blob_in_use(&kept).await.unwrap());
+
+    // Claimers running at once never share a job, and every job is run.
+    let process = JobTemplate {
+        kind: JobKind::ProcessFile,
+        max_attempts: 3,
+    };
+    let up = upload(&p);
+    let queued: Vec<FileRecord> = (0..24)
+        .map(|i| {
+            let mut f = file(
+                &p,
+                &up,
+                &format!("job-{i}"),
+                &format!("sha-job-{i}"),
+                &format!("blob-job-{i}"),
+            );
+            f.status = FileStatus::Received;
+            f
+        })
+        .collect();
+    db.commit_upload(&up, queued.clone(), DuplicateMode::Allow, Some(process))
         .await
         .unwrap();
-    lists_story(Arc::new(db)).await;
+    let lease = std::time::Duration::from_secs(60);
+    let mut set = JoinSet::new();
+    for w in 0..4 {
+        let db = db.clone();
+        set.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let jobs = db.claim_jobs(&format!("w{w}"), 3, lease).await.unwrap();
+                if jobs.is_empty() {
+                    return mine;
+                }
+                for job in jobs {
+                    assert!(db.finish_job(&job).await.unwrap());
+                    mine.push(job.subject);
+                }
+            }
+        });
+    }
+    let mut claimed: Vec<String> = set.join_all().await.into_iter().flatten().collect();
+    claimed.sort();
+    let mut want: Vec<String> = queued.iter().map(|f| f.id.clone()).collect();
+    want.sort();
+    assert_eq!(claimed, want, "each job claimed once");
+
+    // A file finished by several workers at once gets one outcome, one
+    // delivery and one delivery job.
+    let hook = Webhook {
+        id: new_id("whk"),
+        tenant_id: t.id.clone(),
+        project_id: p.id.clone(),
+        url: "http://127.0.0.1:9/hook".into(),
+        events: vec![],
+        secret: "s".into(),
+        created_at: now(),
+    };
+    db.create_webhook(&hook).await.unwrap();
+    let deliver = JobTemplate {
+        kind: JobKind::DeliverWebhook,
+        max_attempts: 5,
+    };
+    let target = queued[0].id.clone();
+    let mut set = JoinSet::new();
+    for _ in 0..4 {
+        let (db, hook, target) = (db.clone(), hook.id.clone(), target.clone());
+        set.spawn(async move {
+            let delivery = Delivery {
+                id: new_id("dlv"),
+                webhook_id: hook,
+                event: Event::FileReady,
+                payload: serde_json::json!({"file": target}),
+                state: DeliveryState::Pending,
+                attempts: 0,
+                last_status: None,
+                last_response: None,
+                created_at: now(),
+                updated_at: now(),
+            };
+            let ready = FileOutcome {
+                status: FileStatus::Ready,
+                reason: None,
+                properties: None,
+                release_blob: false,
+            };
+            db.finish_file(&target, &ready, &[delivery], deliver).await
+        });
+    }
+    for result in set.join_all().await {
+        assert_eq!(result.unwrap().0.status, FileStatus::Ready);
+    }
+    assert_eq!(db.deliveries(&hook.id, 10).await.unwrap().len(), 1);
+    let jobs = db.claim_jobs("w9", 10, lease).await.unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.kind).collect::<Vec<_>>(),
+        vec![JobKind::DeliverWebhook]
+    );
 }
 
-#[tokio::test]
-async fn sqlite_processing_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteCatalog::open(&dir.path().join("catalog.db"))
-        .await
-        .unwrap();
-    processing_story(Arc::new(db)).await;
-}
-
-#[tokio::test]
-async fn sqlite_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteCatalog::open(&dir.path().join("catalog.db"))
-        .await
-        .unwrap();
-    story(Arc::new(db)).await;
-}
-
-#[tokio::test]
-async fn sqlite_reopens_with_its_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("catalog.db");
+/// Data outlives the process: a catalog opened again, at the same location,
+/// finds it (and its migrations are not run twice).
+async fn reopens_with_its_data(location: String) {
     let t = tenant("persist");
     {
-        let db = SqliteCatalog::open(&path).await.unwrap();
+        let db = intake_catalog::open(&location).await.unwrap();
         db.create_tenant(&t).await.unwrap();
         db.close().await;
     }
-    let db = SqliteCatalog::open(&path).await.unwrap();
+    let db = intake_catalog::open(&location).await.unwrap();
     assert_eq!(db.tenant_by_slug("persist").await.unwrap(), t);
+    db.close().await;
 }
+
+/// Runs each story on both engines: `sqlite::story`, `postgres::story`, ...
+macro_rules! on_every_engine {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $story() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let db = intake_catalog::SqliteCatalog::open(&dir.path().join("catalog.db"))
+                        .await
+                        .unwrap();
+                    super::$story(std::sync::Arc::new(db)).await;
+                }
+            )*
+
+            #[tokio::test]
+            async fn reopens_with_its_data() {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("catalog.db");
+                super::reopens_with_its_data(path.display().to_string()).await;
+            }
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $story() {
+                    let Some(db) = intake_catalog::testing::postgres(concat!("postgres::", stringify!($story))).await else {
+                        return;
+                    };
+                    super::$story(db.catalog().await).await;
+                }
+            )*
+
+            #[tokio::test]
+            async fn reopens_with_its_data() {
+                let Some(db) = intake_catalog::testing::postgres("postgres::reopens_with_its_data").await else {
+                    return;
+                };
+                super::reopens_with_its_data(db.url().to_owned()).await;
+            }
+        }
+    };
+}
+
+on_every_engine!(story, processing_story, lists_story, concurrency_story);

@@ -1,7 +1,8 @@
 #![expect(clippy::unwrap_used, reason = "a test fails loudly on any error")]
 
 //! Signed direct uploads in the catalog: S3 credentials of API keys and
-//! upload intents. `signed_story` takes any engine; it runs on SQLite here.
+//! upload intents. `signed_story` takes any engine; it runs on SQLite and on
+//! PostgreSQL (a database of its own; see `intake_catalog::testing`).
 
 use chrono::Duration;
 use intake_catalog::{Catalog, SqliteCatalog};
@@ -124,4 +125,12 @@ async fn sqlite_signed_story() {
         .await
         .unwrap();
     signed_story(Arc::new(db)).await;
+}
+
+#[tokio::test]
+async fn postgres_signed_story() {
+    let Some(db) = intake_catalog::testing::postgres("postgres_signed_story").await else {
+        return;
+    };
+    signed_story(db.catalog().await).await;
 }

@@ -75,6 +75,9 @@ impl Catalog for SqliteCatalog {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
+    async fn close(&self) {
+        SqliteCatalog::close(self).await;
+    }
 
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
         accounts::create_tenant(&self.write, tenant).await
