@@ -18,6 +18,7 @@ mod bad_input;
 mod cli;
 mod crash;
 mod dialect_attachments;
+mod dialect_library;
 mod dialect_mailing;
 mod dialect_projects;
 mod limits;

@@ -8,10 +8,11 @@
 //   java LibraryApi POST URL TOKEN JSON
 //       prints "STATUS <code>", "LOCATION <value or ->", then the body on one line.
 //   java LibraryApi POLL URL TOKEN SECONDS
-//       GETs URL (a Location, as it came) every 100 ms until the body's first "status" is final
-//       (Active, VirusFound, Failed, Deleted, COMPLETE, ERROR) or SECONDS pass; prints
-//       "SEEN <status>" for each status as it changes, then "STATUS <code>" and the last body.
-//       Exits 3 when the time runs out.
+//       GETs URL (a Location, as it came) every 100 ms until every "status" in the body is final
+//       (Active, VirusFound, Failed, Deleted, COMPLETE, ERROR: an activity has one, an upload
+//       status of several files one per file) or SECONDS pass; prints "SEEN <statuses>" each
+//       time they change (comma-separated), then "STATUS <code>" and the last body. Exits 3 when
+//       the time runs out.
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -68,12 +69,18 @@ public class LibraryApi {
           // The Location as it came: HttpClient 4 needs it absolute.
           Answer answer = send(httpclient, new HttpGet(args[1]), args[2]);
           Matcher m = STATUS.matcher(answer.body);
-          String status = answer.code == 200 && m.find() ? m.group(1) : null;
-          if (status != null && !status.equals(last)) {
+          StringBuilder statuses = new StringBuilder();
+          boolean done = true;
+          while (answer.code == 200 && m.find()) {
+            statuses.append(statuses.length() == 0 ? "" : ",").append(m.group(1));
+            done &= isFinal(m.group(1));
+          }
+          String status = statuses.toString();
+          if (!status.isEmpty() && !status.equals(last)) {
             System.out.println("SEEN " + status);
             last = status;
           }
-          if (answer.code != 200 || isFinal(status)) {
+          if (answer.code != 200 || (done && !status.isEmpty())) {
             System.out.println("STATUS " + answer.code);
             System.out.println(answer.body.replace('\n', ' '));
             return;
