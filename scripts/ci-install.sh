@@ -81,6 +81,20 @@ need_dialect_clients() {
   fi
 }
 
+# The 001 seed's own kind of client: Java with Apache HttpClient 4 and httpmime, from Debian's
+# packages (their jars land in /usr/share/java); the tests compile the samples with javac.
+need_java_clients() {
+  local pkgs=()
+  command -v javac >/dev/null 2>&1 || pkgs+=(default-jdk-headless)
+  [[ -e /usr/share/java/httpclient.jar && -e /usr/share/java/httpcore.jar &&
+    -e /usr/share/java/commons-logging.jar && -e /usr/share/java/commons-codec.jar ]] ||
+    pkgs+=(libhttpclient-java)
+  [[ -e /usr/share/java/httpmime.jar ]] || pkgs+=(libhttpmime-java)
+  ((${#pkgs[@]} == 0)) && return
+  apt_install "${pkgs[@]}"
+}
+
 need_rust_components
 need_clamd
 need_dialect_clients
+need_java_clients
