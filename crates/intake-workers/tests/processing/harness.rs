@@ -1,5 +1,6 @@
-//! A catalog (SQLite in a temp dir), a blob store (local disk), one tenant and project, a
-//! runner, and a webhook receiver: everything real, nothing mocked.
+//! A catalog (SQLite in a temp dir, or a PostgreSQL database of its own), a blob store (local
+//! disk), one tenant and project, a runner, and a webhook receiver: everything real, nothing
+//! mocked.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use intake_blob::{BlobStore, FileStore};
+use intake_catalog::testing::TestDatabase;
 use intake_catalog::{Catalog, SqliteCatalog};
 use intake_core::*;
 use intake_workers::WorkerConfig;
@@ -60,22 +62,70 @@ pub fn fast_config() -> WorkerConfig {
     }
 }
 
+/// The catalog engine a harness runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    /// A database of its own on the server of `INTAKE_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// Runs each `async fn name(engine: Engine)` as two tests, `name::sqlite` and `name::postgres`;
+/// the PostgreSQL one is skipped (and says so) with `INTAKE_TEST_SKIP_POSTGRES=1`.
+macro_rules! on_every_engine {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$test($crate::harness::Engine::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if intake_catalog::testing::skip_postgres(concat!(stringify!($test), "::postgres")) {
+                        return;
+                    }
+                    super::$test($crate::harness::Engine::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_every_engine;
+
 pub struct Harness {
     _dir: tempfile::TempDir,
     pub catalog: Arc<dyn Catalog>,
     pub blobs: Arc<dyn BlobStore>,
     pub project: Project,
     pub config: WorkerConfig,
+    /// Where the catalog lives (a file path or a database URL), for [`Harness::open_again`].
+    location: String,
+    /// Dropped (with the database) after everything above.
+    _database: Option<TestDatabase>,
 }
 
 impl Harness {
+    /// A harness on SQLite.
     pub async fn new(policy: Policy, config: WorkerConfig) -> Harness {
+        Harness::on(Engine::Sqlite, policy, config).await
+    }
+
+    pub async fn on(engine: Engine, policy: Policy, config: WorkerConfig) -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let catalog: Arc<dyn Catalog> = Arc::new(
-            SqliteCatalog::open(&dir.path().join("catalog.db"))
-                .await
-                .unwrap(),
-        );
+        let (catalog, database, location): (Arc<dyn Catalog>, _, _) = match engine {
+            Engine::Sqlite => {
+                let path = dir.path().join("catalog.db");
+                let catalog = SqliteCatalog::open(&path).await.unwrap();
+                (Arc::new(catalog), None, path.display().to_string())
+            }
+            Engine::Postgres => {
+                let database = TestDatabase::create().await;
+                let location = database.url().to_owned();
+                (database.catalog().await, Some(database), location)
+            }
+        };
         let blobs: Arc<dyn BlobStore> =
             Arc::new(FileStore::open(dir.path().join("blobs")).await.unwrap());
         let tenant = Tenant {
@@ -101,6 +151,8 @@ impl Harness {
             blobs,
             project,
             config,
+            location,
+            _database: database,
         }
     }
 
@@ -159,10 +211,20 @@ impl Harness {
         committed.files.into_iter().next().unwrap()
     }
 
+    /// The same catalog opened again, with connections of its own, as another node would.
+    pub async fn open_again(&self) -> Arc<dyn Catalog> {
+        intake_catalog::open(&self.location).await.unwrap()
+    }
+
     /// Starts a runner on this harness's catalog and store.
     pub fn start(&self, name: &str) -> Runner {
+        self.start_on(name, self.catalog.clone())
+    }
+
+    /// Starts a runner on `catalog` (see [`Harness::open_again`]) and this harness's store.
+    pub fn start_on(&self, name: &str, catalog: Arc<dyn Catalog>) -> Runner {
         let workers = intake_workers::Workers::new(
-            self.catalog.clone(),
+            catalog,
             self.blobs.clone(),
             self.config.clone(),
             format!("{name}-{}", std::process::id()),

@@ -9,9 +9,8 @@ use intake_workers::WorkerConfig;
 use crate::documents::*;
 use crate::harness::*;
 
-#[tokio::test]
-async fn a_job_whose_worker_died_is_taken_over_and_finishes_once() {
-    let h = Harness::new(Policy::default(), fast_config()).await;
+async fn a_job_whose_worker_died_is_taken_over_and_finishes_once(engine: Engine) {
+    let h = Harness::on(engine, Policy::default(), fast_config()).await;
     let receiver = Receiver::start(0).await;
     let hook = h.add_webhook(&receiver.url, vec![]).await;
     let file = h.upload(&pdf(&[LETTER], 0), Format::Pdf, None).await;
@@ -65,13 +64,13 @@ async fn a_job_whose_worker_died_is_taken_over_and_finishes_once() {
     );
 }
 
-#[tokio::test]
-async fn a_worker_dying_on_the_last_attempt_fails_the_file() {
+async fn a_worker_dying_on_the_last_attempt_fails_the_file(engine: Engine) {
     let config = WorkerConfig {
         process_attempts: 1,
         ..fast_config()
     };
-    let h = Harness::new(
+    let h = Harness::on(
+        engine,
         Policy {
             scan: ScanMode::Off,
             ..Policy::default()
@@ -98,9 +97,9 @@ async fn a_worker_dying_on_the_last_attempt_fails_the_file() {
     );
 }
 
-#[tokio::test]
-async fn a_finished_file_is_not_processed_again() {
-    let h = Harness::new(
+async fn a_finished_file_is_not_processed_again(engine: Engine) {
+    let h = Harness::on(
+        engine,
         Policy {
             scan: ScanMode::Off,
             ..Policy::default()
@@ -140,13 +139,13 @@ async fn a_finished_file_is_not_processed_again() {
     assert_eq!(h.catalog.deliveries(&hook.id, 10).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn two_nodes_share_the_queue_and_announce_each_file_once() {
+async fn two_nodes_share_the_queue_and_announce_each_file_once(engine: Engine) {
     let config = WorkerConfig {
         workers: 2,
         ..fast_config()
     };
-    let h = Harness::new(
+    let h = Harness::on(
+        engine,
         Policy {
             scan: ScanMode::Off,
             ..Policy::default()
@@ -163,8 +162,9 @@ async fn two_nodes_share_the_queue_and_announce_each_file_once() {
                 .await,
         );
     }
+    // Each node with its own connections to the catalog, as two processes would have.
     let a = h.start("a");
-    let b = h.start("b");
+    let b = h.start_on("b", h.open_again().await);
     for file in &files {
         assert_eq!(h.wait_final(&file.id).await.status, FileStatus::Ready);
     }
@@ -187,3 +187,10 @@ async fn two_nodes_share_the_queue_and_announce_each_file_once() {
     ids.sort();
     assert_eq!(announced, ids, "every file announced exactly once");
 }
+
+on_every_engine!(
+    a_job_whose_worker_died_is_taken_over_and_finishes_once,
+    a_worker_dying_on_the_last_attempt_fails_the_file,
+    a_finished_file_is_not_processed_again,
+    two_nodes_share_the_queue_and_announce_each_file_once,
+);

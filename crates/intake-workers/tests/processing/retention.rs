@@ -4,9 +4,9 @@ use intake_core::*;
 
 use crate::harness::*;
 
-#[tokio::test]
-async fn an_expired_file_loses_its_bytes_and_is_announced() {
-    let h = Harness::new(
+async fn an_expired_file_loses_its_bytes_and_is_announced(engine: Engine) {
+    let h = Harness::on(
+        engine,
         Policy {
             scan: ScanMode::Off,
             ..Policy::default()
@@ -50,3 +50,5 @@ async fn an_expired_file_loses_its_bytes_and_is_announced() {
     assert_eq!(body["data"]["file"]["id"], expiring.id.as_str());
     assert_eq!(body["data"]["file"]["status"], "expired");
 }
+
+on_every_engine!(an_expired_file_loses_its_bytes_and_is_announced,);

@@ -15,9 +15,8 @@ fn scan_off() -> Policy {
     }
 }
 
-#[tokio::test]
-async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt() {
-    let h = Harness::new(scan_off(), fast_config()).await;
+async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt(engine: Engine) {
+    let h = Harness::on(engine, scan_off(), fast_config()).await;
     let receiver = Receiver::start(2).await;
     let hook = h.add_webhook(&receiver.url, vec![]).await;
     let not_interested = h
@@ -96,13 +95,12 @@ async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt() {
     assert_eq!(body["data"].get("detail"), None);
 }
 
-#[tokio::test]
-async fn a_rejected_file_says_why_and_a_dead_receiver_is_given_up() {
+async fn a_rejected_file_says_why_and_a_dead_receiver_is_given_up(engine: Engine) {
     let config = WorkerConfig {
         webhook_attempts: 2,
         ..fast_config()
     };
-    let h = Harness::new(scan_off(), config).await;
+    let h = Harness::on(engine, scan_off(), config).await;
     let receiver = Receiver::start(usize::MAX).await;
     let hook = h
         .add_webhook(&receiver.url, vec![Event::FileRejected])
@@ -129,3 +127,8 @@ async fn a_rejected_file_says_why_and_a_dead_receiver_is_given_up() {
     );
     assert_eq!(receiver.received().len(), 2);
 }
+
+on_every_engine!(
+    a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt,
+    a_rejected_file_says_why_and_a_dead_receiver_is_given_up,
+);
