@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what scripts/test.sh needs and this machine lacks; does nothing when all is there.
 # Meant for a fresh Debian machine as root (uses sudo otherwise). One function per need, so
-# later services (PostgreSQL, Garage) add a function and a line at the bottom.
+# later services (Garage) add a function and a line at the bottom.
 #
 # Nothing here starts a service: scripts/test.sh starts private instances and stops them.
 set -euo pipefail
@@ -45,6 +45,19 @@ need_clamd() {
     return
   fi
   apt_install clamav-daemon clamdscan
+}
+
+# PostgreSQL's server binaries for the catalog tests (scripts/postgres/start.sh runs a private
+# cluster; Debian's own cluster is not started: apt_install keeps services from starting).
+need_postgres() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [[ -x $dir/initdb && -x $dir/pg_ctl ]] && return
+  done
+  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+    return
+  fi
+  apt_install postgresql
 }
 
 # cargo fmt and cargo clippy, when the toolchain came without them.
@@ -96,5 +109,6 @@ need_java_clients() {
 
 need_rust_components
 need_clamd
+need_postgres
 need_dialect_clients
 need_java_clients

@@ -6,14 +6,17 @@
 # and every test of the workspace, then stops what it started, whatever happened.
 # Exits non-zero when any step fails; all steps run, and a summary lists the failures.
 #
-# Services: one start_/stop_ pair of functions each. Later issues add PostgreSQL and Garage
-# the same way: a start function that exports the variables the tests read, registered with
+# Services: one start_/stop_ pair of functions each (clamd, PostgreSQL; Garage joins the same
+# way): a start function that exports the variables the tests read, registered with
 # `started stop_x`, and one line in main.
 #
 # Environment:
 #   CARGO_BUILD_JOBS   parallel compile jobs (default 2: these machines have two cores)
 #   INTAKE_TEST_ARGS   extra arguments for the test runner, e.g. a filter
 #   CLAMD_PORT         TCP port for the test clamd (default 3310, see scripts/clamd/start.sh)
+#   PG_PORT            TCP port for the test PostgreSQL (default: the first free from 55432, see
+#                      scripts/postgres/start.sh)
+#   INTAKE_TEST_DATABASE_URL  an existing PostgreSQL server to test against instead of starting one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +55,28 @@ stop_clamd() {
   scripts/clamd/stop.sh "$CLAMD_DIR"
 }
 
+# A private PostgreSQL cluster (scripts/postgres/start.sh); the catalog and worker tests create a
+# database each on it and drop it again. INTAKE_TEST_DATABASE_URL already set: that server is used
+# as it is, nothing is started.
+PG_DIR="${TMPDIR:-/tmp}/intake-postgres"
+
+start_postgres() {
+  if [[ -n ${INTAKE_TEST_DATABASE_URL:-} ]]; then
+    log "using the PostgreSQL server of INTAKE_TEST_DATABASE_URL"
+    return
+  fi
+  log "starting PostgreSQL in $PG_DIR"
+  local exports
+  exports=$(scripts/postgres/start.sh "$PG_DIR")
+  started stop_postgres
+  eval "$exports" # INTAKE_TEST_DATABASE_URL
+  log "INTAKE_TEST_DATABASE_URL=$INTAKE_TEST_DATABASE_URL"
+}
+
+stop_postgres() {
+  scripts/postgres/stop.sh "$PG_DIR"
+}
+
 # --- checks ---------------------------------------------------------------------------------
 
 FAILED=()
@@ -85,6 +110,7 @@ main() {
     exit 1
   fi
   start_clamd
+  start_postgres
 
   step fmt cargo fmt --all --check
   step clippy cargo clippy --workspace --all-targets -- -D warnings
