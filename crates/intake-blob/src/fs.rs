@@ -11,7 +11,7 @@
 //! Staging and blob directories live under one root, on one file system, so
 //! the rename is atomic: a reader sees the whole blob or nothing.
 
-use crate::{BlobError, BlobStore, BlobWriter, ByteStream};
+use crate::{BlobError, BlobStore, BlobWriter, ByteStream, check_key, new_key};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -71,23 +71,13 @@ impl FileStore {
     }
 
     fn blob_path(&self, key: &str) -> Result<PathBuf, BlobError> {
-        if key.len() != 32
-            || !key
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        {
-            return Err(BlobError::InvalidKey(key.to_owned()));
-        }
+        let key = check_key(key)?;
         Ok(self.blobs.join(&key[..2]).join(key))
     }
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
-}
-
-fn new_key() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
 }
 
 fn older_than(path: &Path, age: Duration, now: SystemTime) -> bool {

@@ -7,8 +7,10 @@
 //! path or an object name.
 
 mod fs;
+mod s3;
 
 pub use fs::FileStore;
+pub use s3::{S3Config, S3Store};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -58,6 +60,25 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes unfinished writes older than `age` (all of them for
     /// `Duration::ZERO`, at start-up). Returns how many were removed.
     async fn sweep_staging(&self, age: Duration) -> Result<usize, BlobError>;
+}
+
+/// A fresh key: 128 random bits in lowercase hex.
+fn new_key() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Keys come from the catalog, but are checked anyway: one that is not a
+/// key this crate made never reaches a path or an object name.
+fn check_key(key: &str) -> Result<&str, BlobError> {
+    let valid = key.len() == 32
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    if valid {
+        Ok(key)
+    } else {
+        Err(BlobError::InvalidKey(key.to_owned()))
+    }
 }
 
 /// An unfinished blob. Chunks are written in order; `finish` makes them

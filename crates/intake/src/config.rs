@@ -4,6 +4,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use intake_blob::S3Config;
 use intake_http::HttpConfig;
 use intake_ingest::Limits;
 use intake_workers::WorkerConfig;
@@ -19,22 +20,32 @@ pub const EXAMPLE: &str = include_str!("../config.example.toml");
 pub struct Config {
     /// Where the catalog, the blobs and admin.key live.
     pub data_dir: PathBuf,
+    /// A PostgreSQL catalog (`postgres://…`) instead of SQLite in the data
+    /// directory: for several nodes sharing one catalog and job queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
     pub server: ServerConfig,
     pub limits: Limits,
     pub http: HttpConfig,
+    pub storage: StorageConfig,
     pub workers: WorkerConfig,
     pub log: LogConfig,
+    /// Signed direct uploads (upload intents, the S3 endpoint).
+    pub signed: intake_service::SignedSettings,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             data_dir: PathBuf::from("./intake-data"),
+            database_url: None,
             server: ServerConfig::default(),
             limits: Limits::default(),
             http: HttpConfig::default(),
+            storage: StorageConfig::default(),
             workers: WorkerConfig::default(),
             log: LogConfig::default(),
+            signed: intake_service::SignedSettings::default(),
         }
     }
 }
@@ -60,6 +71,23 @@ impl Default for ServerConfig {
             staging_max_age: Duration::from_secs(3600),
         }
     }
+}
+
+/// Where blobs live: the data directory (one node) or an S3-compatible
+/// bucket that every node shares.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub backend: StorageBackend,
+    pub s3: S3Config,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    #[default]
+    Local,
+    S3,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +118,7 @@ pub enum LogFormat {
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -108,6 +137,9 @@ impl Config {
         }
         if let Some(listen) = &overrides.listen {
             config.server.listen = listen.clone();
+        }
+        if let Some(url) = overrides.database_url.as_ref().filter(|u| !u.is_empty()) {
+            config.database_url = Some(url.clone());
         }
         Ok(config)
     }
@@ -131,12 +163,29 @@ mod tests {
         let flags = Overrides {
             data_dir: Some("/tmp/x".into()),
             listen: None,
+            database_url: None,
         };
         let config = Config::load(Some(&file), &flags).unwrap();
         assert_eq!(config.limits.max_files, 3);
         assert_eq!(config.limits.idle_timeout, Duration::from_secs(2));
         assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(config.server.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_database_url_comes_from_the_file_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("intake.toml");
+        std::fs::write(&file, "database_url = \"postgres://db/a\"\n").unwrap();
+        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(config.database_url.as_deref(), Some("postgres://db/a"));
+        let flags = Overrides {
+            database_url: Some("postgres://db/b".into()),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&file), &flags).unwrap();
+        assert_eq!(config.database_url.as_deref(), Some("postgres://db/b"));
+        assert_eq!(Config::default().database_url, None, "SQLite by default");
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! serves HTTP, runs the workers, sweeps leftovers, and shuts down
 //! gracefully on SIGTERM.
 
-use crate::config::Config;
+use crate::config::{Config, StorageBackend};
 use anyhow::Context;
-use intake_blob::{BlobStore, FileStore};
-use intake_catalog::{Catalog, SqliteCatalog};
+use intake_blob::{BlobStore, FileStore, S3Store};
+use intake_catalog::{Catalog, Location, SqliteCatalog};
 use intake_http::{AppState, HttpConfig};
 use intake_service::Service;
 use intake_workers::Workers;
@@ -20,17 +20,53 @@ use tokio_util::sync::CancellationToken;
 pub async fn open(config: &Config) -> anyhow::Result<Service> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let catalog = SqliteCatalog::open(&config.data_dir.join("catalog.db"))
-        .await
-        .context("opening the catalog")?;
-    let blobs = FileStore::open(&config.data_dir)
-        .await
-        .context("opening the blob store")?;
-    let mut service = Service::new(Arc::new(catalog), Arc::new(blobs), config.limits.clone());
+    let catalog = open_catalog(config).await?;
+    let blobs = open_blobs(config).await?;
+    let mut service = Service::new(catalog, blobs, config.limits.clone());
     // Every node must give new jobs the same attempt budgets as its workers.
     service.process_job = config.workers.process_job();
     service.webhook_attempts = config.workers.webhook_attempts;
+    service.signed = config.signed.clone();
     Ok(service)
+}
+
+async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    Ok(match config.storage.backend {
+        StorageBackend::Local => Arc::new(
+            FileStore::open(&config.data_dir)
+                .await
+                .context("opening the blob store")?,
+        ),
+        StorageBackend::S3 => {
+            let s3 = &config.storage.s3;
+            let store = S3Store::open(s3).context("configuring the S3 store")?;
+            store.check().await.with_context(|| {
+                format!(
+                    "reaching bucket {:?} at {}",
+                    s3.bucket,
+                    s3.endpoint.as_deref().unwrap_or("AWS")
+                )
+            })?;
+            Arc::new(store)
+        }
+    })
+}
+
+/// The catalog: PostgreSQL when `database_url` is set (nodes sharing it),
+/// else SQLite in the data directory.
+async fn open_catalog(config: &Config) -> anyhow::Result<Arc<dyn Catalog>> {
+    let Some(url) = &config.database_url else {
+        let catalog = SqliteCatalog::open(&config.data_dir.join("catalog.db"))
+            .await
+            .context("opening the catalog")?;
+        return Ok(Arc::new(catalog));
+    };
+    let location = Location::parse(url).context("database_url")?;
+    tracing::info!(catalog = %location, "opening the catalog");
+    location
+        .open()
+        .await
+        .with_context(|| format!("opening the catalog at {location}"))
 }
 
 pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()> {
@@ -106,6 +142,7 @@ pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()
         tracing::warn!("jobs still running at the deadline; they resume after a restart");
     }
     sweeper.abort();
+    service.catalog.close().await;
     write_secret(&marker, "")?;
     Ok(())
 }
