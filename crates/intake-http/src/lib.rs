@@ -11,6 +11,7 @@ mod extract;
 mod middleware;
 mod native;
 mod observe;
+mod s3post;
 
 pub use auth::Auth;
 pub use error::ApiError;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(native)
         .merge(dialects::router(&state.config.dialects))
+        .merge(s3post::router())
         .merge(observe::router(openapi))
         .fallback(error::not_found_route)
         .with_state(state.clone())

@@ -9,7 +9,9 @@ mod pipeline;
 pub mod sniff;
 
 pub use body::Body;
-pub use multipart::{Form, FormSpec, PartInfo, StagedFile, boundary, read_form};
+pub use multipart::{
+    Form, FormSpec, Gate, PartInfo, StagedFile, boundary, read_form, read_form_gated,
+};
 pub use pipeline::{StoredBlob, blob_error, store};
 
 use intake_blob::BlobStore;

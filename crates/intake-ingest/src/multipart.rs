@@ -201,18 +201,39 @@ impl From<multer::Error> for crate::MultipartError {
     }
 }
 
+/// Decides, as a file part begins, whether it may be read and how large it
+/// may be, from the text fields before it (for forms whose fields authorize
+/// the file, such as S3 POST policies). Answers the largest size allowed,
+/// or the error that refuses the request before any of the file is read.
+pub type Gate = dyn Fn(Vec<(String, String)>, PartInfo) -> futures::future::BoxFuture<'static, Result<u64, Error>>
+    + Send
+    + Sync;
+
 /// Reads a whole multipart form: text fields into memory (each bounded),
 /// file parts straight into the blob store through the pipeline. `check`
 /// decides each file's format from its part and sniffed bytes. Every limit
 /// is enforced while the body streams; on any error the staged blobs are
 /// deleted and nothing is left.
 pub async fn read_form(
+    body: Body,
+    content_types: &[&str],
+    limits: &Limits,
+    blobs: &Arc<dyn BlobStore>,
+    spec: &FormSpec<'_>,
+    check: &(dyn Fn(&PartInfo, Format) -> Result<Format, Error> + Send + Sync),
+) -> Result<Form, Error> {
+    read_form_gated(body, content_types, limits, blobs, spec, check, None).await
+}
+
+/// [`read_form`] with a [`Gate`] asked before each file part is read.
+pub async fn read_form_gated(
     mut body: Body,
     content_types: &[&str],
     limits: &Limits,
     blobs: &Arc<dyn BlobStore>,
     spec: &FormSpec<'_>,
     check: &(dyn Fn(&PartInfo, Format) -> Result<Format, Error> + Send + Sync),
+    gate: Option<&Gate>,
 ) -> Result<Form, Error> {
     let boundary = match boundary(content_types)? {
         Some(b) => b,
@@ -287,11 +308,17 @@ pub async fn read_form(
                 filename,
                 content_type,
             };
+            let max_file_size = match gate {
+                Some(gate) => gate(form.fields.clone(), part.clone())
+                    .await?
+                    .min(spec.max_file_size),
+                None => spec.max_file_size,
+            };
             let chunks = (&mut field).map(|c| c.map_err(crate::MultipartError::from));
             let blob = pipeline::store(
                 chunks,
                 blobs.as_ref(),
-                spec.max_file_size,
+                max_file_size,
                 limits.sniff_bytes,
                 |detected| check(&part, detected),
             )
@@ -351,6 +378,58 @@ mod tests {
             boundary(&["/;"]).unwrap_err().code,
             "malformed_content_type"
         );
+    }
+
+    fn gated_body() -> Body {
+        let body = "--b\r\nContent-Disposition: form-data; name=\"policy\"\r\n\r\nsmall\r\n\
+                    --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n\
+                    0123456789\r\n--b--\r\n";
+        futures::stream::iter(vec![Ok(Bytes::from(body))]).boxed()
+    }
+
+    #[tokio::test]
+    async fn a_gate_sees_the_fields_before_the_file_and_bounds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs: Arc<dyn BlobStore> =
+            Arc::new(intake_blob::FileStore::open(dir.path()).await.unwrap());
+        let spec = FormSpec {
+            file_fields: &["file"],
+            max_file_size: 1 << 20,
+            max_files: 1,
+        };
+        let limit = |max: u64| -> Box<Gate> {
+            Box::new(move |fields: Vec<(String, String)>, part: PartInfo| {
+                Box::pin(async move {
+                    assert_eq!(fields, vec![("policy".to_owned(), "small".to_owned())]);
+                    assert_eq!(part.filename.as_deref(), Some("a.txt"));
+                    if max == 0 {
+                        Err(Error::forbidden("no"))
+                    } else {
+                        Ok(max)
+                    }
+                })
+            })
+        };
+        let spec = &spec;
+        let read = |gate: Box<Gate>| {
+            let blobs = blobs.clone();
+            async move {
+                read_form_gated(
+                    gated_body(),
+                    &["multipart/form-data; boundary=b"],
+                    &Limits::default(),
+                    &blobs,
+                    spec,
+                    &|_, f| Ok(f),
+                    Some(gate.as_ref()),
+                )
+                .await
+            }
+        };
+        let form = read(limit(10)).await.unwrap();
+        assert_eq!(form.files[0].blob.size, 10);
+        assert_eq!(read(limit(9)).await.unwrap_err().code, "payload_too_large");
+        assert_eq!(read(limit(0)).await.unwrap_err().code, "forbidden");
     }
 
     #[tokio::test]

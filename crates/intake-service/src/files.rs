@@ -176,6 +176,19 @@ impl Service {
         form: Form,
         new: NewUpload,
     ) -> Result<UploadOutcome, Error> {
+        self.commit_with_ids(who, project, form, new, &[]).await
+    }
+
+    /// [`Service::commit`], giving the files ids chosen beforehand, in order
+    /// (an upload intent promised its file's id); files beyond get new ids.
+    pub async fn commit_with_ids(
+        &self,
+        who: &Principal,
+        project: &Project,
+        form: Form,
+        new: NewUpload,
+        file_ids: &[String],
+    ) -> Result<UploadOutcome, Error> {
         who.require(Scope::FilesWrite)?;
         if form.files.is_empty() {
             return Err(Error::bad_request(
@@ -212,7 +225,7 @@ impl Service {
             .iter()
             .enumerate()
             .map(|(i, staged)| FileRecord {
-                id: new_id("file"),
+                id: file_ids.get(i).cloned().unwrap_or_else(|| new_id("file")),
                 tenant_id: project.tenant_id.clone(),
                 project_id: project.id.clone(),
                 folder_id: new.folder_id,

@@ -9,11 +9,13 @@ mod files;
 mod lists;
 mod processing;
 mod projects;
+pub mod signed;
 
 pub use accounts::{Bootstrap, NewKey, NewUser};
 pub use files::{Content, FormatCheck, NewUpload, UploadOutcome, decide_format};
 pub use lists::{MAX_ADD_MEMBERS, REMOVAL_RECEIVE_CAP};
 pub use projects::NewProject;
+pub use signed::{IntentGrant, NewIntent, PostedObject, SignedSettings};
 
 use intake_blob::BlobStore;
 use intake_catalog::{Catalog, JobTemplate};
@@ -39,6 +41,8 @@ pub struct Service {
     pub webhook_attempts: u32,
     /// Woken when jobs are queued, so an idle worker starts at once.
     pub jobs_ready: Arc<Notify>,
+    /// Signed uploads: windows, region, public URL.
+    pub signed: SignedSettings,
     /// argon2 needs ~19 MiB and tens of milliseconds per check: a few at a
     /// time, so a burst of Basic-auth requests cannot exhaust memory.
     password_checks: Arc<Semaphore>,
@@ -57,6 +61,7 @@ impl Service {
             },
             webhook_attempts: 8,
             jobs_ready: Arc::new(Notify::new()),
+            signed: SignedSettings::default(),
             password_checks: Arc::new(Semaphore::new(permits)),
         }
     }

@@ -19,7 +19,7 @@ pub mod post;
 pub mod presign;
 
 pub use policy::{Condition, LengthRange, PostPolicy};
-pub use post::{KeyRule, PresignedPost, SignedPost};
+pub use post::{KeyRule, PresignedPost, Scheme, SignedPost};
 pub use presign::PresignedGet;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -127,6 +127,17 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
 /// Lower-case hex HMAC-SHA256 of `string_to_sign` under the signing key.
 pub fn signature(key: &[u8; 32], string_to_sign: &str) -> String {
     hex::encode(hmac(key, string_to_sign.as_bytes()))
+}
+
+/// A SigV2 POST signature: base64 HMAC-SHA1 of the policy under the secret.
+pub fn v2_signature(secret: &str, policy: &str) -> String {
+    use base64::Engine;
+    let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of any length"),
+    };
+    mac.update(policy.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Constant-time comparison of a computed and a presented signature (hex;

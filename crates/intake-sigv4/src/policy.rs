@@ -16,10 +16,14 @@ pub const MAX_CONDITIONS: usize = 256;
 /// Longest field name a condition may name.
 pub const MAX_FIELD_NAME: usize = 1024;
 
-/// Fields every form may carry without a condition naming them.
+/// Fields every form may carry without a condition naming them (the
+/// signature fields of SigV4 and of the older SigV2 forms, and the file).
 fn exempt(field: &str) -> bool {
     let f = field.to_ascii_lowercase();
-    matches!(f.as_str(), "x-amz-signature" | "file" | "policy") || f.starts_with("x-ignore-")
+    matches!(
+        f.as_str(),
+        "x-amz-signature" | "file" | "policy" | "awsaccesskeyid" | "signature"
+    ) || f.starts_with("x-ignore-")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

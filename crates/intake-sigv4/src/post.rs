@@ -97,11 +97,26 @@ impl Target {
 /// The signature part of a POST form, read from its text fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedPost {
-    pub credential: Credential,
-    pub date: DateTime<Utc>,
+    pub access_key: String,
+    pub scheme: Scheme,
     /// The `policy` field as sent (the string that was signed).
     pub policy: String,
     pub signature: String,
+}
+
+/// How a form is signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scheme {
+    /// `x-amz-algorithm`, `x-amz-credential`, `x-amz-date`,
+    /// `x-amz-signature`: hex HMAC-SHA256 under the derived key.
+    V4 {
+        credential: Credential,
+        date: DateTime<Utc>,
+    },
+    /// `AWSAccessKeyId`, `signature`: base64 HMAC-SHA1 under the secret.
+    /// What boto3's `generate_presigned_post` still signs by default for a
+    /// custom endpoint unless told `signature_version="s3v4"`.
+    V2,
 }
 
 /// The first field with this name, without regard to case.
@@ -114,11 +129,29 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 impl SignedPost {
     /// Reads `x-amz-algorithm`, `x-amz-credential`, `x-amz-date`, `policy`
-    /// and `x-amz-signature` (names in any case). The credential's date must
-    /// be the day of `x-amz-date`.
+    /// and `x-amz-signature` (names in any case); the credential's date must
+    /// be the day of `x-amz-date`. A form with `AWSAccessKeyId` and no
+    /// `x-amz-*` signature field is read as SigV2 (`AWSAccessKeyId`,
+    /// `signature`, `policy`).
     pub fn from_fields(fields: &[(String, String)]) -> Result<SignedPost, SigError> {
         let need = |name: &'static str| field(fields, name).ok_or(SigError::MissingField(name));
         let policy = need("policy")?;
+        let v4 = [
+            "x-amz-algorithm",
+            "x-amz-credential",
+            "x-amz-date",
+            "x-amz-signature",
+        ]
+        .iter()
+        .any(|n| field(fields, n).is_some());
+        if !v4 && let Some(access_key) = field(fields, "AWSAccessKeyId") {
+            return Ok(SignedPost {
+                access_key: access_key.to_owned(),
+                scheme: Scheme::V2,
+                policy: policy.to_owned(),
+                signature: need("signature")?.to_owned(),
+            });
+        }
         let algorithm = need("x-amz-algorithm")?;
         if algorithm != ALGORITHM {
             return Err(SigError::InvalidArgument(format!(
@@ -136,8 +169,8 @@ impl SignedPost {
         }
         let signature = need("x-amz-signature")?;
         Ok(SignedPost {
-            credential,
-            date,
+            access_key: credential.access_key.clone(),
+            scheme: Scheme::V4 { credential, date },
             policy: policy.to_owned(),
             signature: signature.to_owned(),
         })
@@ -145,8 +178,19 @@ impl SignedPost {
 
     /// Checks the signature with the access key's secret.
     pub fn verify(&self, secret: &str) -> Result<(), SigError> {
-        let expected = signature(&self.credential.key(secret), &self.policy);
-        if crate::signatures_match(&expected, &self.signature) {
+        let ok = match &self.scheme {
+            Scheme::V4 { credential, .. } => crate::signatures_match(
+                &signature(&credential.key(secret), &self.policy),
+                &self.signature,
+            ),
+            Scheme::V2 => {
+                use subtle::ConstantTimeEq;
+                let expected = crate::v2_signature(secret, &self.policy);
+                expected.len() == self.signature.len()
+                    && bool::from(expected.as_bytes().ct_eq(self.signature.as_bytes()))
+            }
+        };
+        if ok {
             Ok(())
         } else {
             Err(SigError::SignatureDoesNotMatch)
@@ -181,9 +225,12 @@ mod tests {
     #[test]
     fn the_aws_example_signature_verifies() {
         let post = SignedPost::from_fields(&aws_form_signed()).unwrap();
-        assert_eq!(post.credential.access_key, "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(post.access_key, "AKIAIOSFODNN7EXAMPLE");
+        let Scheme::V4 { credential, .. } = &post.scheme else {
+            panic!("a SigV4 form")
+        };
         assert_eq!(
-            signature(&post.credential.key(SECRET), &post.policy),
+            signature(&credential.key(SECRET), &post.policy),
             "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
         );
         post.verify(SECRET).unwrap();
@@ -261,6 +308,35 @@ mod tests {
             SignedPost::from_fields(&form),
             Err(SigError::InvalidArgument(_))
         ));
+    }
+
+    /// SigV2 forms (`AWSAccessKeyId`, `signature`): base64 HMAC-SHA1 of
+    /// the policy. The expected value was computed independently with
+    /// Python's `hmac` and `hashlib.sha1`.
+    #[test]
+    fn sigv2_forms_verify() {
+        let policy = "eyJleHBpcmF0aW9uIjogIjIwMzAtMDEtMDFUMDA6MDA6MDBaIiwgImNvbmRpdGlvbnMiOiBbeyJidWNrZXQiOiAiYiJ9XX0=";
+        let form = vec![
+            ("key".to_owned(), "k".to_owned()),
+            ("AWSAccessKeyId".to_owned(), "AKID".to_owned()),
+            ("policy".to_owned(), policy.to_owned()),
+            (
+                "signature".to_owned(),
+                "TqdM8X1ra3WG71o+3YByME8Ae2o=".to_owned(),
+            ),
+        ];
+        let post = SignedPost::from_fields(&form).unwrap();
+        assert_eq!(
+            (post.access_key.as_str(), &post.scheme),
+            ("AKID", &Scheme::V2)
+        );
+        post.verify("secret").unwrap();
+        assert_eq!(post.verify("other"), Err(SigError::SignatureDoesNotMatch));
+        let no_signature: Vec<_> = form.iter().take(3).cloned().collect();
+        assert_eq!(
+            SignedPost::from_fields(&no_signature),
+            Err(SigError::MissingField("signature"))
+        );
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub enum KeyCommand {
         /// Limit the key to these projects (repeatable).
         #[arg(long = "project")]
         projects: Vec<String>,
+        /// Also create an S3 credential for SigV4 clients (boto3, …): prints
+        /// the access key id and the secret access key on the two lines
+        /// after the token.
+        #[arg(long)]
+        s3: bool,
     },
     /// List a tenant's keys.
     Ls {
@@ -232,6 +237,7 @@ async fn key(service: &Service, command: KeyCommand) -> anyhow::Result<()> {
             name,
             scopes: raw,
             projects,
+            s3,
         } => {
             let tenant = service.tenant_by_slug(&tenant.tenant).await?;
             let new = NewKey {
@@ -242,6 +248,12 @@ async fn key(service: &Service, command: KeyCommand) -> anyhow::Result<()> {
             let (key, token) = service.create_key(None, &tenant, new).await?;
             eprintln!("created key {} ({})", key.id, key.scopes);
             println!("{token}");
+            if s3 {
+                let credential = service.add_s3_credential(&tenant, &key).await?;
+                eprintln!("S3 access key id and secret access key:");
+                println!("{}", credential.access_key_id);
+                println!("{}", credential.secret);
+            }
         }
         KeyCommand::Ls { tenant } => {
             let tenant = service.tenant_by_slug(&tenant.tenant).await?;

@@ -8,6 +8,7 @@ mod attachments;
 mod library;
 mod mailing;
 mod projects;
+mod signed;
 
 use crate::AppState;
 use axum::Router;
@@ -59,7 +60,7 @@ pub fn router(config: &DialectsConfig) -> Router<AppState> {
     let dialects: &[Dialect] = &[
         (config.mailing, mailing::router), // 000
         (config.library, library::router), // 001
-        // (config.signed, signed::router), // 002
+        (config.signed, signed::router),   // 002
         (config.attachments, attachments::router), // 003
         (config.projects, projects::router),       // 004
     ];

@@ -24,7 +24,19 @@ async fn create_key_in(
         projects: body.projects,
     };
     let (key, token) = state.service.create_key(Some(who), &tenant, new).await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { key, token })))
+    let s3 = match body.s3 {
+        true => Some(state.service.add_s3_credential(&tenant, &key).await?),
+        false => None,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKey {
+            key,
+            token,
+            s3_access_key_id: s3.as_ref().map(|c| c.access_key_id.clone()),
+            s3_secret_access_key: s3.map(|c| c.secret),
+        }),
+    ))
 }
 
 async fn create_user_in(

@@ -4,6 +4,7 @@
 
 mod admin;
 mod files;
+mod intents;
 pub(crate) mod lists;
 mod projects;
 mod webhooks;
@@ -46,6 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(files::by_external_id))
         .routes(routes!(files::content))
         .routes(routes!(files::get_upload))
+        .routes(routes!(intents::create))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::deliveries))

@@ -202,6 +202,12 @@ pub struct CreatedKey {
     pub key: ApiKey,
     /// The secret. It is not stored and cannot be shown again.
     pub token: String,
+    /// With `"s3": true`: the S3 access key id for SigV4 clients (boto3…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_access_key_id: Option<String>,
+    /// With `"s3": true`: the S3 secret access key, shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -214,6 +220,10 @@ pub struct NewKeyBody {
     /// Project slugs or ids; empty: every project of the tenant.
     #[serde(default)]
     pub projects: Vec<String>,
+    /// Also give the key an S3 access key id and secret, for signing S3
+    /// POST forms and presigned URLs (`/s3/<project>`) with SigV4.
+    #[serde(default)]
+    pub s3: bool,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
