@@ -107,8 +107,21 @@ need_java_clients() {
   apt_install "${pkgs[@]}"
 }
 
+# Garage, the S3-compatible store of the tests: built from crates.io (about 12 minutes on two
+# cores) once; cargo keeps the binary in ~/.cargo/bin, so later runs on the machine reuse it.
+need_garage() {
+  local want=2.5.0
+  if garage --version 2>/dev/null | grep -q "$want" ||
+    "$HOME/.cargo/bin/garage" --version 2>/dev/null | grep -q "$want"; then
+    return
+  fi
+  log "cargo install garage --version $want --locked (takes a while)"
+  cargo install garage --version "$want" --locked --quiet
+}
+
 need_rust_components
 need_clamd
+need_garage
 need_postgres
 need_dialect_clients
 need_java_clients

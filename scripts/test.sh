@@ -77,6 +77,23 @@ stop_postgres() {
   scripts/postgres/stop.sh "$PG_DIR"
 }
 
+# A private single-node Garage with one bucket and key (scripts/garage/start.sh); the S3 store's
+# tests and the scale-out tests use it, each under a prefix of its own.
+GARAGE_DIR="${TMPDIR:-/tmp}/intake-garage"
+
+start_garage() {
+  log "starting Garage in $GARAGE_DIR"
+  local exports
+  exports=$(scripts/garage/start.sh "$GARAGE_DIR")
+  started stop_garage
+  eval "$exports" # INTAKE_TEST_S3_*
+  log "INTAKE_TEST_S3_ENDPOINT=$INTAKE_TEST_S3_ENDPOINT INTAKE_TEST_S3_BUCKET=$INTAKE_TEST_S3_BUCKET"
+}
+
+stop_garage() {
+  scripts/garage/stop.sh "$GARAGE_DIR"
+}
+
 # --- checks ---------------------------------------------------------------------------------
 
 FAILED=()
@@ -111,6 +128,7 @@ main() {
   fi
   start_clamd
   start_postgres
+  start_garage
 
   step fmt cargo fmt --all --check
   step clippy cargo clippy --workspace --all-targets -- -D warnings
