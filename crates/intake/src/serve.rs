@@ -71,12 +71,15 @@ async fn open_catalog(config: &Config) -> anyhow::Result<Arc<dyn Catalog>> {
 
 pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()> {
     let service = open(&config).await?;
-    // Nothing is in flight before we listen: after a crash, every staging
-    // file and every blob no file refers to is a leftover. A clean stop
-    // leaves a marker so a normal start skips the full listing.
+    // Nothing of this node's is in flight before we listen: after a crash,
+    // every staging file and every blob no file refers to is a leftover. A
+    // clean stop leaves a marker so a normal start skips the full listing.
+    // A shared store is another matter: other nodes' fresh blobs, not yet
+    // committed, must be left to age.
     let marker = config.data_dir.join("clean-shutdown");
     let crashed = std::fs::remove_file(&marker).is_err();
-    let max_age = if crashed {
+    let own_store = config.storage.backend == StorageBackend::Local;
+    let max_age = if crashed && own_store {
         Duration::ZERO
     } else {
         config.server.staging_max_age

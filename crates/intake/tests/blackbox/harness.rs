@@ -37,6 +37,8 @@ pub struct Config {
     limits: BTreeMap<String, String>,
     server: BTreeMap<String, String>,
     workers: BTreeMap<String, String>,
+    database_url: Option<String>,
+    sections: Vec<String>,
 }
 
 impl Config {
@@ -68,8 +70,23 @@ impl Config {
         self.workers("clamd", format!("{addr:?}"))
     }
 
+    /// Sets the top-level `database_url` (a PostgreSQL catalog).
+    pub fn database_url(&mut self, url: &str) -> &mut Self {
+        self.database_url = Some(url.to_owned());
+        self
+    }
+
+    /// Appends whole TOML sections, e.g. `[storage]` and `[storage.s3]`.
+    pub fn sections(&mut self, toml: &str) -> &mut Self {
+        self.sections.push(toml.to_owned());
+        self
+    }
+
     fn to_toml(&self) -> Option<String> {
         let mut text = String::new();
+        if let Some(url) = &self.database_url {
+            text.push_str(&format!("database_url = {url:?}\n"));
+        }
         let sections = [
             ("server", &self.server),
             ("limits", &self.limits),
@@ -83,6 +100,10 @@ impl Config {
             for (key, value) in keys {
                 text.push_str(&format!("{key} = {value}\n"));
             }
+        }
+        for section in &self.sections {
+            text.push_str(section);
+            text.push('\n');
         }
         (!text.is_empty()).then_some(text)
     }
@@ -107,6 +128,17 @@ impl Server {
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Server {
+        let admin_key = format!("test-admin-{:016x}{:016x}", random_u64(), random_u64());
+        Server::start_node(admin_key, configure).await
+    }
+
+    /// Another node of the same deployment as `self` (a shared database and
+    /// store, from `configure`), bootstrapped with the same admin key.
+    pub async fn start_peer(&self, configure: impl FnOnce(&mut Config)) -> Server {
+        Server::start_node(self.admin_key.clone(), configure).await
+    }
+
+    async fn start_node(admin_key: String, configure: impl FnOnce(&mut Config)) -> Server {
         let dir = tempfile::Builder::new()
             .prefix("intake-blackbox-")
             .tempdir()
@@ -118,7 +150,6 @@ impl Server {
             std::fs::write(&path, text).expect("write the config file");
             path
         });
-        let admin_key = format!("test-admin-{:016x}{:016x}", random_u64(), random_u64());
         let mut server = Server {
             dir,
             child: None,

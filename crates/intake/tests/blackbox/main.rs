@@ -27,5 +27,6 @@ mod ops;
 mod policy;
 mod processing;
 mod reads;
+mod scale_out;
 mod scopes;
 mod uploads;

@@ -12,7 +12,7 @@ use crate::fixtures::{pdf, pseudo_random};
 use crate::harness::{Server, str_field};
 
 /// The EICAR test file: every scanner reports it, it harms nothing.
-const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
 /// How long webhooks and expiry may take to show in these tests.
 const SETTLE: Duration = Duration::from_secs(60);
@@ -264,13 +264,13 @@ async fn expired_files_are_gone() {
 }
 
 /// One HTTP request as a webhook receiver sees it.
-struct Received {
-    head: String,
-    body: Vec<u8>,
+pub struct Received {
+    pub head: String,
+    pub body: Vec<u8>,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().find_map(|line| {
             let (n, v) = line.split_once(':')?;
             n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
@@ -279,7 +279,7 @@ impl Received {
 }
 
 /// Accepts one connection, reads one request, answers 204.
-async fn receive_one(listener: &TcpListener) -> Received {
+pub async fn receive_one(listener: &TcpListener) -> Received {
     let (mut socket, _) = tokio::time::timeout(SETTLE, listener.accept())
         .await
         .expect("a webhook within the time")
