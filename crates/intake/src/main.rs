@@ -29,6 +29,15 @@ struct ServerArgs {
     /// Where the catalog and blobs live [default: ./intake-data].
     #[arg(long, env = "INTAKE_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// The catalog in PostgreSQL, shared by several nodes: postgres://user:password@host/db
+    /// [default: SQLite in the data directory].
+    #[arg(
+        long,
+        env = "INTAKE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +85,7 @@ fn load(server: &ServerArgs, listen: Option<String>) -> anyhow::Result<Config> {
     let overrides = Overrides {
         data_dir: server.data_dir.clone(),
         listen,
+        database_url: server.database_url.clone(),
     };
     Config::load(server.config.as_deref(), &overrides)
 }

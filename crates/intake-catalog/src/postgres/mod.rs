@@ -34,8 +34,8 @@ use intake_core::{
     ApiKey, Delivery, DuplicateMode, FileRecord, Folder, Job, Project, Task, Tenant, Upload, User,
     Webhook,
 };
-use sqlx::PgConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, PgConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -62,6 +62,9 @@ impl PgCatalog {
         if !url.contains("application_name=") {
             options = options.application_name("intake");
         }
+        // One connection first, so a wrong address, password or database
+        // fails at once and says so, rather than as the pool's timeout.
+        PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
