@@ -84,7 +84,9 @@ impl S3Store {
             return Err(config_error("storage.s3.part_size must be at least 5 MiB"));
         }
         if config.max_parts_in_flight == 0 {
-            return Err(config_error("storage.s3.max_parts_in_flight must be at least 1"));
+            return Err(config_error(
+                "storage.s3.max_parts_in_flight must be at least 1",
+            ));
         }
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&config.bucket)

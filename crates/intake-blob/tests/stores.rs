@@ -16,7 +16,13 @@ fn data(len: usize) -> Vec<u8> {
 }
 
 async fn read(store: &dyn BlobStore, key: &str, range: Option<std::ops::Range<u64>>) -> Vec<u8> {
-    let chunks: Vec<Bytes> = store.get(key, range).await.unwrap().try_collect().await.unwrap();
+    let chunks: Vec<Bytes> = store
+        .get(key, range)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
     chunks.concat()
 }
 
@@ -39,7 +45,13 @@ async fn contract(store: Arc<dyn BlobStore>, large: usize) {
             let expected = &bytes[3..len - 5];
             assert_eq!(read(store.as_ref(), &key, Some(range)).await, expected);
         }
-        assert!(store.keys_older_than(Duration::ZERO).await.unwrap().contains(&key));
+        assert!(
+            store
+                .keys_older_than(Duration::ZERO)
+                .await
+                .unwrap()
+                .contains(&key)
+        );
         store.delete(&key).await.unwrap();
         store.delete(&key).await.unwrap(); // again: still fine
         assert!(matches!(
