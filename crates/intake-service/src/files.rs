@@ -54,6 +54,20 @@ pub struct Content {
     pub body: ByteStream,
 }
 
+/// A file found in the caller's tenant, if it is in a project the caller
+/// reaches; anything else is simply not found.
+fn visible_to(
+    who: &Principal,
+    found: Result<FileRecord, intake_catalog::CatalogError>,
+) -> Result<FileRecord, Error> {
+    match found {
+        Ok(file) if who.reaches(&file.project_id) => Ok(file),
+        Ok(_) => Err(file_not_found()),
+        Err(e) if e.is_not_found() => Err(file_not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn file_not_found() -> Error {
     Error::new(ErrorKind::NotFound, "file_not_found", "file not found")
 }
@@ -279,20 +293,11 @@ impl Service {
     /// A file the caller may read (or delete, with `scope`).
     pub async fn file(&self, who: &Principal, id: &str, scope: Scope) -> Result<FileRecord, Error> {
         who.require(scope)?;
-        let file = match self.catalog.file(&who.tenant.id, id).await {
-            Ok(f) => f,
-            Err(e) if e.is_not_found() => return Err(file_not_found()),
-            Err(e) => return Err(e.into()),
-        };
-        if !who.reaches(&file.project_id) {
-            return Err(file_not_found());
-        }
-        Ok(file)
+        visible_to(who, self.catalog.file(&who.tenant.id, id).await)
     }
 
     /// A file by the id a front end gave it ([`NewUpload::external_ids`]),
-    /// under the same rules as [`Service::file`]: the caller's tenant only,
-    /// projects it reaches only, anything else not found.
+    /// under the same rules as [`Service::file`].
     pub async fn file_by_external_id(
         &self,
         who: &Principal,
@@ -300,19 +305,11 @@ impl Service {
         scope: Scope,
     ) -> Result<FileRecord, Error> {
         who.require(scope)?;
-        let file = match self
+        let found = self
             .catalog
             .file_by_external_id(&who.tenant.id, external_id)
-            .await
-        {
-            Ok(f) => f,
-            Err(e) if e.is_not_found() => return Err(file_not_found()),
-            Err(e) => return Err(e.into()),
-        };
-        if !who.reaches(&file.project_id) {
-            return Err(file_not_found());
-        }
-        Ok(file)
+            .await;
+        visible_to(who, found)
     }
 
     /// Opens a file's bytes; `range` is already checked against its size.
