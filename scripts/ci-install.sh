@@ -73,7 +73,7 @@ need_rust_components() {
 }
 
 # The seed dialects' own clients for the black-box tests: Python requests and requests-toolbelt
-# (000, 004), Node 20 with fetch/FormData/File (004), curl (003, 004).
+# (000, 004), closeio and boto3 (002, signed uploads), Node 20 with fetch/FormData/File (004), curl (003, 004).
 need_dialect_clients() {
   command -v curl >/dev/null 2>&1 || apt_install curl
   command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
@@ -84,6 +84,14 @@ need_dialect_clients() {
     # Debian's own Python refuses installs outside a venv (PEP 668); its packages are fine too.
     "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages 2>/dev/null ||
       apt_install python3-requests python3-requests-toolbelt
+  fi
+  # 002's sample uses the vendor's client library (closeio); the signed-upload tests use boto3.
+  if ! python3 -c 'import closeio_api, boto3' >/dev/null 2>&1; then
+    log "pip install closeio boto3"
+    local pip2=(python3 -m pip install --quiet --disable-pip-version-check closeio boto3)
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    "${pip2[@]}" 2>/dev/null || "${pip2[@]}" --break-system-packages 2>/dev/null ||
+      die "could not pip install closeio boto3 (the 002 and signed-upload tests need them)"
   fi
   local major
   major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')

@@ -427,9 +427,9 @@ impl Service {
             };
             (principal, project, None)
         };
+        let key = field(fields, "key").ok_or_else(|| sig_error(SigError::MissingField("key")))?;
         let policy = signed.policy().map_err(sig_error)?;
         let range = policy.check(fields, bucket, now()).map_err(sig_error)?;
-        let key = field(fields, "key").ok_or_else(|| sig_error(SigError::MissingField("key")))?;
         let key = key.replace("${filename}", part_filename.unwrap_or_default());
         if key.is_empty() || key.len() > 1024 || key.chars().any(char::is_control) {
             return Err(invalid_argument(

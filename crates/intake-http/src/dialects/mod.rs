@@ -58,9 +58,9 @@ type Dialect = (bool, fn() -> Router<AppState>);
 /// The enabled dialects, in one readable list.
 pub fn router(config: &DialectsConfig) -> Router<AppState> {
     let dialects: &[Dialect] = &[
-        (config.mailing, mailing::router), // 000
-        (config.library, library::router), // 001
-        (config.signed, signed::router),   // 002
+        (config.mailing, mailing::router),         // 000
+        (config.library, library::router),         // 001
+        (config.signed, signed::router),           // 002
         (config.attachments, attachments::router), // 003
         (config.projects, projects::router),       // 004
     ];
