@@ -692,6 +692,30 @@ async fn tampered_expired_and_malformed_forms_are_refused_and_store_nothing() {
         Some("EntityTooSmall")
     );
 
+    // A policy document that is signed but not a policy.
+    for doc in [
+        "not json",
+        r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[["in","$key","x"]]}"#,
+        r#"{"conditions":[]}"#,
+    ] {
+        let tiny_path = tiny.display().to_string();
+        let answer = boto3(
+            &server,
+            &access,
+            &secret,
+            "default",
+            "tiny.txt",
+            &["--policy-json", doc, "--upload", &tiny_path],
+        )
+        .await;
+        assert_eq!(answer["status"], 400, "{doc}: {answer}");
+        assert_eq!(
+            xml_element(answer["body"].as_str().unwrap_or_default(), "Code").as_deref(),
+            Some("InvalidPolicyDocument"),
+            "{doc}"
+        );
+    }
+
     // An expired form: a one-second window.
     let short = intent(
         &server,

@@ -9,7 +9,8 @@ ENDPOINT is intake's S3 endpoint (http://host:port/s3). Options:
 --content-type T (a field and an exact condition), --meta NAME=VALUE
 (x-amz-meta-NAME, field and condition), --range MIN MAX
 (content-length-range), --status S (success_action_status), --expires S,
---upload FILE (POST the form with FILE as the 'file' part).
+--upload FILE (POST the form with FILE as the 'file' part), --policy-json
+DOC (sign DOC as the policy instead, for malformed-policy tests).
 
 Prints one JSON object: {"url", "fields"} and, with --upload,
 {"status", "headers", "body"} of the answer.
@@ -35,6 +36,7 @@ args.add_argument("--range", nargs=2, type=int)
 args.add_argument("--status")
 args.add_argument("--expires", type=int, default=3600)
 args.add_argument("--upload")
+args.add_argument("--policy-json", help="replace the policy by this document, signed again (SigV4)")
 opts = args.parse_args()
 
 config = {"s3": {"addressing_style": "path"}}
@@ -67,6 +69,18 @@ if opts.range:
 post = s3.generate_presigned_post(
     opts.bucket, opts.key, Fields=fields, Conditions=conditions, ExpiresIn=opts.expires
 )
+if opts.policy_json is not None:
+    # What a client with the secret could sign: any document, well-formed or not.
+    import base64, hashlib, hmac
+
+    def mac(key, msg):
+        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+    date = post["fields"]["x-amz-credential"].split("/")[1]
+    key = mac(mac(mac(mac(("AWS4" + opts.secret).encode(), date), "us-east-1"), "s3"), "aws4_request")
+    policy = base64.b64encode(opts.policy_json.encode()).decode()
+    post["fields"]["policy"] = policy
+    post["fields"]["x-amz-signature"] = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
 out = {"url": post["url"], "fields": post["fields"]}
 if opts.upload:
     with open(opts.upload, "rb") as f:
