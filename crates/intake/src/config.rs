@@ -122,6 +122,21 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The configuration as `intake config show` prints it: passwords and
+    /// secret keys replaced by `***`.
+    pub fn redacted(&self) -> Config {
+        let mut shown = self.clone();
+        if let Some(url) = &self.database_url
+            && let Ok(location) = intake_catalog::Location::parse(url)
+        {
+            shown.database_url = Some(location.to_string());
+        }
+        if !shown.storage.s3.secret_access_key.is_empty() {
+            shown.storage.s3.secret_access_key = "***".into();
+        }
+        shown
+    }
+
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
@@ -186,6 +201,21 @@ mod tests {
         let config = Config::load(Some(&file), &flags).unwrap();
         assert_eq!(config.database_url.as_deref(), Some("postgres://db/b"));
         assert_eq!(Config::default().database_url, None, "SQLite by default");
+    }
+
+    #[test]
+    fn shown_configurations_hide_secrets() {
+        let mut config = Config {
+            database_url: Some("postgres://intake:hunter2@db/intake".into()),
+            ..Config::default()
+        };
+        config.storage.s3.secret_access_key = "s3cr3t".into();
+        let shown = toml::to_string(&config.redacted()).unwrap();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+        assert!(shown.contains("postgres://intake:***@db/intake"), "{shown}");
     }
 
     #[test]

@@ -124,7 +124,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config(ConfigCommand::Show { server }) => {
-            print!("{}", toml::to_string_pretty(&load(&server, None)?)?);
+            print!(
+                "{}",
+                toml::to_string_pretty(&load(&server, None)?.redacted())?
+            );
             Ok(())
         }
     }
