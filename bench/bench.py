@@ -903,6 +903,9 @@ def main():
     global PIDFILE
     PIDFILE = args.pidfile
     args.scratch = os.path.abspath(args.scratch)
+    args.intake_bin, args.loadgen = os.path.abspath(args.intake_bin), os.path.abspath(args.loadgen)
+    if args.smoke:
+        args.rounds = args.small_rounds = 1
     os.makedirs(args.scratch, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
 
@@ -969,7 +972,7 @@ def main():
     stamp = started.strftime("%Y-%m-%d-%H%M")
     meta = {
         "date": started.isoformat(timespec="seconds"),
-        "command": "bash bench/run.sh " + " ".join(sys.argv[1:]).replace(f"--pidfile {args.pidfile}", "").strip(),
+        "command": os.environ.get("BENCH_COMMAND", "").strip() or ("python3 bench/bench.py " + " ".join(sys.argv[1:])).strip(),
         "smoke": args.smoke,
         "machine": machine(args),
         "versions": versions(args),
