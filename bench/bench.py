@@ -249,7 +249,8 @@ class Intake(Server):
         env = dict(os.environ, INTAKE_ADMIN_KEY=self.key, INTAKE_LOG="warn")
         with open(out, "w") as so:
             self.proc = subprocess.Popen(
-                [self.args.intake_bin, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0"],
+                [self.args.intake_bin, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0"]
+                + (["--config", self.config] if getattr(self, "config", None) else []),
                 stdout=so, stderr=self.logf, stdin=subprocess.DEVNULL, env=env, cwd=self.dir,
             )
         note_pid(self.proc.pid, "intake")
@@ -282,6 +283,29 @@ class IntakeProc(Intake):
     """Every default on, and the upload answered after processing (respond: sync)."""
     name, label = "intake_proc", "intake, processing on (sync)"
     policy = {"respond": "sync"}
+
+
+class IntakeS3(Intake):
+    """intake with its blobs in an S3 store (Garage, from INTAKE_TEST_S3_*); processing off."""
+    name, label = "intake_s3", "intake, S3 store (Garage)"
+
+    def start(self):
+        e = os.environ
+        conf = os.path.join(self.dir, "intake.toml")
+        with open(conf, "w") as f:
+            f.write(f"""[storage]
+backend = "s3"
+
+[storage.s3]
+endpoint = {json.dumps(e["INTAKE_TEST_S3_ENDPOINT"])}
+bucket = {json.dumps(e["INTAKE_TEST_S3_BUCKET"])}
+region = {json.dumps(e.get("INTAKE_TEST_S3_REGION", "garage"))}
+access_key_id = {json.dumps(e["INTAKE_TEST_S3_ACCESS_KEY_ID"])}
+secret_access_key = {json.dumps(e["INTAKE_TEST_S3_SECRET_ACCESS_KEY"])}
+prefix = {json.dumps("bench-" + secrets.token_hex(6) + "/")}
+""")
+        self.config = conf
+        super().start()
 
 
 class Nginx(Server):
@@ -371,7 +395,7 @@ class FastAPI(Server):
         return f"http://127.0.0.1:{self.port}/upload", "multipart", []
 
 
-SERVERS = {c.name: c for c in (Intake, IntakeProc, Nginx, Tus, TusChunked, FastAPI)}
+SERVERS = {c.name: c for c in (Intake, IntakeProc, IntakeS3, Nginx, Tus, TusChunked, FastAPI)}
 
 
 # --------------------------------------------------------------------------- workloads
@@ -396,7 +420,8 @@ def workloads(args):
         ("slow", f"3. {slow_n} concurrent slow uploads of 1 MiB at {slow_rate >> 10} KiB/s", "slow",
          ["--size", str(MiB), "--count", str(slow_n), "--rate", str(slow_rate), "--timeout", "120"],
          ["intake"] + peers, 1),
-    ]
+    ] + ([("s3", f"4a. one {big / MiB:.0f} MiB upload into the S3 store (Garage on loopback)", "big",
+           ["--size", str(big), "--timeout", "600"], ["intake_s3"], 1)] if args.with_s3 else [])
 
 
 def drop_caches(args):
@@ -530,6 +555,70 @@ def pdf_inspection(args, pages, wait_total):
         if not args.keep_data:
             shutil.rmtree(workdir, ignore_errors=True)
     log(f"pdf {pages} pages: {json.dumps({k: res.get(k) for k in ('final_status', 'until_final_s', 'ok')})}")
+    return res
+
+
+def s3_direct_put(args, size):
+    """The same bytes PUT straight to the S3 store (Garage) with SigV4 and UNSIGNED-PAYLOAD, streamed
+    from Python in 1 MiB writes: the store's own ceiling for workload 4."""
+    import hashlib
+    import hmac
+    import http.client
+    import urllib.parse
+    e = os.environ
+    ep = urllib.parse.urlparse(e["INTAKE_TEST_S3_ENDPOINT"])
+    if ep.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return {"ok": 0, "errors": 1, "error_samples": ["S3 endpoint is not on loopback"]}
+    bucket, region = e["INTAKE_TEST_S3_BUCKET"], e.get("INTAKE_TEST_S3_REGION", "garage")
+    ak, sk = e["INTAKE_TEST_S3_ACCESS_KEY_ID"], e["INTAKE_TEST_S3_SECRET_ACCESS_KEY"]
+    key = f"bench-direct-{secrets.token_hex(6)}"
+    host = ep.netloc
+    now = dt.datetime.now(dt.timezone.utc)
+    amzdate, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+
+    def sign(method, path):
+        hdrs = {"host": host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amzdate}
+        names = ";".join(sorted(hdrs))
+        canon = "\n".join([method, path, "", "".join(f"{k}:{hdrs[k]}\n" for k in sorted(hdrs)), names,
+                           "UNSIGNED-PAYLOAD"])
+        scope = f"{day}/{region}/s3/aws4_request"
+        sts = "\n".join(["AWS4-HMAC-SHA256", amzdate, scope, hashlib.sha256(canon.encode()).hexdigest()])
+        k = ("AWS4" + sk).encode()
+        for part in (day, region, "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+        hdrs["authorization"] = (f"AWS4-HMAC-SHA256 Credential={ak}/{scope}, SignedHeaders={names}, "
+                                 f"Signature={sig}")
+        return hdrs
+
+    res = {"workload": "s3", "server": "garage_direct", "bytes": size}
+    chunk = os.urandom(MiB)
+    path = f"/{bucket}/{key}"
+    try:
+        c = http.client.HTTPConnection(ep.hostname, ep.port or 80, timeout=600)
+        t0 = time.time()
+        c.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
+        for k, v in sign("PUT", path).items():
+            c.putheader(k, v)
+        c.putheader("content-length", str(size))
+        c.endheaders()
+        left = size
+        while left:
+            n = min(left, MiB)
+            c.send(chunk[:n])
+            left -= n
+        r = c.getresponse()
+        body = r.read()
+        secs = time.time() - t0
+        if r.status // 100 != 2:
+            raise RuntimeError(f"PUT answered {r.status}: {body[:200]!r}")
+        res.update({"ok": 1, "errors": 0, "seconds": secs, "mb_per_s": size / 1e6 / secs})
+        c.request("DELETE", path, headers=sign("DELETE", path))
+        c.getresponse().read()
+        c.close()
+    except Exception as ex:
+        res.update({"ok": 0, "errors": 1, "error_samples": [f"{type(ex).__name__}: {ex}"]})
+    log(f"s3 direct PUT to Garage: {json.dumps({k: res.get(k) for k in ('mb_per_s', 'ok', 'error_samples')})}")
     return res
 
 
@@ -759,7 +848,7 @@ def report_md(meta, summ, extra, labels):
             continue
         L.append(f"## {title}")
         L.append("")
-        big = wid == "big"
+        big = wid in ("big", "s3")
         slow = wid == "slow"
         if big:
             L.append("| server | MB/s | server CPU-s | CPU-s per GiB | peak RSS MiB | errors |")
@@ -829,8 +918,17 @@ def report_md(meta, summ, extra, labels):
         else:
             L.append(f"- PDF inspection: **failed**: {pdf.get('error_samples')}")
     L.append(f"- Processing off vs on: {extra.get('proc_note')}")
-    L.append("- **TODO** (needs the S3 store, not built yet): the same 1 GiB through the S3 store into Garage "
-             "against a direct PUT to Garage; the catalog's p99 commit latency under workload 2.")
+    s3 = summ.get("s3", {})
+    if s3:
+        me, direct = s3.get("intake_s3", {}), s3.get("garage_direct", {})
+        L.append(f"- S3 store: intake into Garage {fmt(me.get('mb_per_s'))} MB/s (server CPU {fmt(me.get('server_cpu_s'), 2)} s, "
+                 f"peak RSS {fmt(me.get('peak_rss_mib'), 1)} MiB, errors {me.get('errors')}); a direct SigV4 PUT of the "
+                 f"same size to Garage {fmt(direct.get('mb_per_s'))} MB/s (errors {direct.get('errors')}); "
+                 f"ratio {ratio(me.get('mb_per_s'), direct.get('mb_per_s'))}.")
+    else:
+        L.append("- S3 store: not run (no INTAKE_TEST_S3_ENDPOINT; `eval \"$(scripts/garage/start.sh DIR)\"` first).")
+    L.append("- Catalog p99 commit latency under workload 2: **not measured** (intake exposes no per-commit timing; "
+             "the upload p99 of workload 2a bounds it from above).")
     L.append("")
     fs = extra.get("fsyncs")
     if fs:
@@ -939,8 +1037,10 @@ def main():
     if only_s and "intake_proc" in only_s:
         args.with_proc = True
 
+    args.with_s3 = (not args.smoke and bool(os.environ.get("INTAKE_TEST_S3_ENDPOINT"))
+                    and (not only_w or "s3" in only_w))
     wls = workloads(args)
-    labels = {n: c.label for n, c in SERVERS.items()}
+    labels = dict({n: c.label for n, c in SERVERS.items()}, garage_direct="Garage, direct SigV4 PUT (Python client)")
     failures = 0
     for wi, wl in enumerate(wls):
         wid, title, mode, lg, servers, rounds = wl
@@ -955,6 +1055,8 @@ def main():
                 results.append(r)
                 if name.startswith("intake") and (r.get("errors") or not r.get("ok")):
                     failures += 1
+    if args.with_s3:
+        results.append(s3_direct_put(args, args.big_size))
     if extra.get("pdf") and not extra["pdf"].get("ok"):
         failures += 1
 
