@@ -753,7 +753,7 @@ def versions(args):
 
     rev = sh(f"git -C {ROOT} rev-parse --short HEAD")
     dirty = sh(f"git -C {ROOT} status --porcelain --untracked-files=no -- crates Cargo.toml", default="")
-    v = {"intake": rev + (" (work tree modified)" if dirty else ""),
+    v = {"intake": os.environ.get("BENCH_INTAKE_VERSION") or (rev + (" (work tree modified)" if dirty else "")),
          "rustc": sh("rustc --version")}
     if not args.smoke:
         v.update({

@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh            # full run: intake against nginx, @tus/server, FastAPI
 #   bash bench/run.sh --smoke    # ~1 s per workload, intake only, tiny sizes; exits non-zero on a failed upload
+#   bash bench/run.sh --rev=HEAD # benchmark a commit (exported with git archive), not the work tree
 #
 # Other options go to bench/bench.py (--rounds, --duration, --servers, --workloads, --no-profile, ...).
 # Builds intake in release mode and the load generator, installs missing peers (nginx from Debian,
@@ -14,8 +15,15 @@ ROOT=$PWD
 BENCH=$ROOT/bench
 
 SMOKE=0
+REV=""
+PASS=()
 for a in "$@"; do
-  case "$a" in --smoke) SMOKE=1 ;; -h|--help) exec python3 "$BENCH/bench.py" --help ;; esac
+  case "$a" in
+    --smoke) SMOKE=1; PASS+=("$a") ;;
+    --rev=*) REV=${a#--rev=} ;;
+    -h|--help) exec python3 "$BENCH/bench.py" --help ;;
+    *) PASS+=("$a") ;;
+  esac
 done
 
 mkdir -p "$BENCH/scratch"
@@ -53,8 +61,22 @@ if [ "$SMOKE" = 1 ]; then
   (cd "$BENCH/loadgen" && CARGO_TARGET_DIR="$BENCH/loadgen/target" cargo build --locked)
   EXTRA=(--intake-bin "$TARGET_DIR/debug/intake" --loadgen "$BENCH/loadgen/target/debug/intake-loadgen")
 else
-  say "building intake (release)"
-  cargo build --release -p intake
+  if [ -n "$REV" ]; then
+    # --rev=REV: benchmark a commit, not the work tree (which others may be editing): its files
+    # are exported with `git archive` under bench/scratch and built into the same target directory.
+    SHA=$(git rev-parse --verify "$REV^{commit}")
+    SRC="$BENCH/scratch/src-${SHA:0:12}"
+    if [ ! -f "$SRC/Cargo.toml" ]; then
+      rm -rf "$SRC" && mkdir -p "$SRC"
+      git archive "$SHA" | tar -x -C "$SRC"
+    fi
+    say "building intake ${SHA:0:12} (release) from $SRC"
+    (cd "$SRC" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release -p intake)
+    export BENCH_INTAKE_VERSION="${SHA:0:12} (--rev=$REV)"
+  else
+    say "building intake (release)"
+    cargo build --release -p intake
+  fi
   say "building the load generator"
   (cd "$BENCH/loadgen" && CARGO_TARGET_DIR="$BENCH/loadgen/target" cargo build --release --locked)
   EXTRA=(--intake-bin "$TARGET_DIR/release/intake")
@@ -83,6 +105,6 @@ if [ "$SMOKE" = 0 ]; then
   fi
 fi
 
-BENCH_COMMAND="bash bench/run.sh $*" python3 "$BENCH/bench.py" --pidfile "$PIDFILE" "${EXTRA[@]}" "$@" &
+BENCH_COMMAND="bash bench/run.sh $*" python3 "$BENCH/bench.py" --pidfile "$PIDFILE" "${EXTRA[@]}" ${PASS[@]+"${PASS[@]}"} &
 BENCH_PID=$!
 wait "$BENCH_PID"
