@@ -66,6 +66,7 @@ impl Default for S3Config {
 
 #[derive(Debug, Clone)]
 pub struct S3Store {
+    config: S3Config,
     store: Arc<dyn ObjectStore>,
     prefix: String,
     part_size: usize,
@@ -101,6 +102,7 @@ impl S3Store {
         }
         let store = builder.build().map_err(io_error)?;
         Ok(S3Store {
+            config: config.clone(),
             store: Arc::new(store),
             prefix: config.prefix.clone(),
             part_size: config.part_size,
@@ -115,6 +117,40 @@ impl S3Store {
         let mut listing = self.store.list(Some(&prefix));
         listing.next().await.transpose().map_err(io_error)?;
         Ok(())
+    }
+
+    /// Where the bucket is and how to sign for it: browsers POST signed
+    /// forms straight to the store (upload intents).
+    pub fn config(&self) -> &S3Config {
+        &self.config
+    }
+
+    /// The size of an object that is not a blob (a browser's direct
+    /// upload, `name` under the prefix), or None when there is none.
+    pub async fn object_size(&self, name: &str) -> Result<Option<u64>, BlobError> {
+        match self.store.head(&self.object(name)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(io_error(e)),
+        }
+    }
+
+    /// Reads such an object.
+    pub async fn read_object(&self, name: &str) -> Result<ByteStream, BlobError> {
+        let result = self.store.get(&self.object(name)).await.map_err(io_error)?;
+        Ok(result.into_stream().map_err(std::io::Error::other).boxed())
+    }
+
+    /// Removes such an object; a missing one is not an error.
+    pub async fn delete_object(&self, name: &str) -> Result<(), BlobError> {
+        match self.store.delete(&self.object(name)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(io_error(e)),
+        }
+    }
+
+    fn object(&self, name: &str) -> Path {
+        Path::from(format!("{}{name}", self.prefix))
     }
 
     fn blobs_dir(&self) -> Path {

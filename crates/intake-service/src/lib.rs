@@ -5,6 +5,7 @@
 
 mod accounts;
 pub mod auth;
+mod direct;
 mod files;
 mod lists;
 mod processing;
@@ -43,6 +44,9 @@ pub struct Service {
     pub jobs_ready: Arc<Notify>,
     /// Signed uploads: windows, region, public URL.
     pub signed: SignedSettings,
+    /// With an S3 blob store: the bucket that upload intents' forms go to
+    /// directly, so the browser's bytes never pass through intake.
+    pub direct: Option<Arc<intake_blob::S3Store>>,
     /// argon2 needs ~19 MiB and tens of milliseconds per check: a few at a
     /// time, so a burst of Basic-auth requests cannot exhaust memory.
     password_checks: Arc<Semaphore>,
@@ -62,6 +66,7 @@ impl Service {
             webhook_attempts: 8,
             jobs_ready: Arc::new(Notify::new()),
             signed: SignedSettings::default(),
+            direct: None,
             password_checks: Arc::new(Semaphore::new(permits)),
         }
     }

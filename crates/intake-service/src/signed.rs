@@ -314,6 +314,26 @@ impl Service {
             uploaded_at: None,
         };
         let target = self.intent_target(base_url, project, &intent);
+        // The form goes to the object store itself when there is one; the
+        // file appears once its upload is completed (see `direct`).
+        let (upload_target, key_prefix, key) = match &self.direct {
+            Some(store) => {
+                let s3 = store.config();
+                let upload = Target {
+                    endpoint: s3
+                        .endpoint
+                        .clone()
+                        .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", s3.region)),
+                    bucket: s3.bucket.clone(),
+                    region: s3.region.clone(),
+                    access_key: s3.access_key_id.clone(),
+                    secret: s3.secret_access_key.clone(),
+                };
+                let prefix = format!("{}{}", s3.prefix, intent.key_prefix());
+                (upload, prefix, format!("{}{}", s3.prefix, intent.key))
+            }
+            None => (target.clone(), intent.key_prefix(), intent.key.clone()),
+        };
         let mut fields = Vec::new();
         if let Some(t) = &intent.content_type {
             fields.push(("Content-Type".to_owned(), t.clone()));
@@ -322,10 +342,10 @@ impl Service {
             fields.push((format!("x-amz-meta-{k}"), v.clone()));
         }
         fields.push(("success_action_status".to_owned(), status.to_string()));
-        let post = target.presign_post(
+        let post = upload_target.presign_post(
             &KeyRule::Prefix {
-                prefix: intent.key_prefix(),
-                field_value: intent.key.clone(),
+                prefix: key_prefix,
+                field_value: key,
             },
             &fields,
             &[Condition::ContentLengthRange {
@@ -646,16 +666,18 @@ impl Service {
                 Some(id) => id,
                 // The upload may have committed without its intent being
                 // marked (a crash in between): the file is what counts.
-                None => match self.catalog.file(&intent.tenant_id, &intent.file_id).await {
+                // With the S3 store the upload went to the bucket: the first
+                // use of the download URL completes it (see `direct`).
+                None => match self.complete_direct(&intent).await {
                     Ok(f) => f.id,
-                    Err(e) if e.is_not_found() => {
+                    Err(e) if e.code == "upload_not_found" => {
                         return Err(Error::new(
                             ErrorKind::NotFound,
                             "no_such_key",
                             "The file has not been uploaded yet: this URL serves it once its upload form has been posted.",
                         ));
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => return Err(e),
                 },
             };
             (intent.tenant_id, project, file_id)

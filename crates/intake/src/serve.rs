@@ -21,8 +21,9 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let catalog = open_catalog(config).await?;
-    let blobs = open_blobs(config).await?;
+    let (blobs, direct) = open_blobs(config).await?;
     let mut service = Service::new(catalog, blobs, config.limits.clone());
+    service.direct = direct;
     // Every node must give new jobs the same attempt budgets as its workers.
     service.process_job = config.workers.process_job();
     service.webhook_attempts = config.workers.webhook_attempts;
@@ -30,13 +31,16 @@ pub async fn open(config: &Config) -> anyhow::Result<Service> {
     Ok(service)
 }
 
-async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+/// The blob store, and with S3 the bucket that upload intents' forms go
+/// to directly.
+async fn open_blobs(config: &Config) -> anyhow::Result<(Arc<dyn BlobStore>, Option<Arc<S3Store>>)> {
     Ok(match config.storage.backend {
-        StorageBackend::Local => Arc::new(
-            FileStore::open(&config.data_dir)
+        StorageBackend::Local => {
+            let store = FileStore::open(&config.data_dir)
                 .await
-                .context("opening the blob store")?,
-        ),
+                .context("opening the blob store")?;
+            (Arc::new(store), None)
+        }
         StorageBackend::S3 => {
             let s3 = &config.storage.s3;
             let store = S3Store::open(s3).context("configuring the S3 store")?;
@@ -47,7 +51,8 @@ async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
                     s3.endpoint.as_deref().unwrap_or("AWS")
                 )
             })?;
-            Arc::new(store)
+            let store = Arc::new(store);
+            (store.clone(), Some(store))
         }
     })
 }

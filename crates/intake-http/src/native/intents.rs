@@ -5,6 +5,7 @@
 
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
+use crate::native::wire::FileView;
 use crate::s3post::public_base;
 use crate::{AppState, Auth};
 use axum::Json;
@@ -104,4 +105,29 @@ pub async fn create(
             max_size: intent.max_size,
         }),
     ))
+}
+
+/// Complete an intent's upload: with the S3 store, the form went to the
+/// bucket itself, and the file exists once intake has found the object
+/// (within the promised size) and taken it in. Answers the file, which then
+/// is processed like any upload; completing again answers the same file.
+/// On local disk the form's POST has done this already.
+#[utoipa::path(
+    post, path = "/v1/upload-intents/{id}/complete", tag = "files",
+    params(("id" = String, Path, description = "The intent's id")),
+    responses(
+        (status = 200, description = "The file", body = FileView),
+        (status = 404, description = "Unknown intent", body = Problem),
+        (status = 409, description = "Nothing uploaded with the form yet", body = Problem),
+        (status = 413, description = "The object is larger than the form allowed", body = Problem),
+    ),
+    security(("bearer" = []), ("basic" = []))
+)]
+pub async fn complete(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<FileView>, ApiError> {
+    let file = state.service.complete_intent_upload(&who, &id).await?;
+    Ok(Json(FileView::from(file)))
 }

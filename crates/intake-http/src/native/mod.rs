@@ -48,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(files::content))
         .routes(routes!(files::get_upload))
         .routes(routes!(intents::create))
+        .routes(routes!(intents::complete))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::deliveries))

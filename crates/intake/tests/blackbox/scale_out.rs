@@ -218,3 +218,116 @@ fn pdf_variant(i: u64) -> Vec<u8> {
     bytes.extend_from_slice(format!("% variant {i}\n").as_bytes());
     bytes
 }
+
+/// POSTs an intent's form (its fields, then the file) where it says.
+async fn post_form(intent: &Value, filename: &str, data: &[u8]) -> (u16, String) {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in intent["fields"].as_object().expect("fields") {
+        form = form.text(name.clone(), value.as_str().unwrap_or_default().to_owned());
+    }
+    let part = reqwest::multipart::Part::bytes(data.to_vec())
+        .file_name(filename.to_owned())
+        .mime_str("application/pdf")
+        .expect("mime");
+    let response = reqwest::Client::new()
+        .post(str_field(intent, "url"))
+        .multipart(form.part("file", part))
+        .send()
+        .await
+        .expect("POST the form");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_intents_go_straight_to_the_bucket() {
+    let deployment = Deployment::new().await;
+    let clamd = env("INTAKE_TEST_CLAMD");
+    let node = Server::start_with(deployment.node(&clamd)).await;
+    let intent = node
+        .post(
+            "/v1/projects/default/upload-intents",
+            json!({"filename": "letter.pdf", "content_type": "application/pdf"}),
+        )
+        .await
+        .expect_status(201, "intent")
+        .json();
+    let endpoint = env("INTAKE_TEST_S3_ENDPOINT");
+    assert!(
+        str_field(&intent, "url").starts_with(&endpoint),
+        "the form goes to the bucket: {intent}"
+    );
+    let (id, file_id) = (str_field(&intent, "id"), str_field(&intent, "file_id"));
+    let complete = format!("/v1/upload-intents/{id}/complete");
+
+    // Before the upload: no file, and completing finds nothing.
+    node.get(&format!("/v1/files/{file_id}"))
+        .await
+        .expect_problem(404, "file_not_found", "before the upload");
+    node.post(&complete, json!({})).await.expect_problem(
+        409,
+        "upload_not_found",
+        "complete before the upload",
+    );
+    let download =
+        crate::http::Reply::from(node.client().get(str_field(&intent, "download_url"))).await;
+    assert_eq!(
+        download.status,
+        404,
+        "download before the upload: {}",
+        download.text()
+    );
+
+    // The browser's POST goes to Garage, which checks the signed policy.
+    let data = pdf();
+    let (status, body) = post_form(&intent, "letter.pdf", &data).await;
+    assert!(
+        (200..300).contains(&status),
+        "Garage took the form: {status} {body}"
+    );
+    let file = node
+        .post(&complete, json!({}))
+        .await
+        .expect_status(200, "complete")
+        .json();
+    assert_eq!(str_field(&file, "id"), file_id);
+    let again = node
+        .post(&complete, json!({}))
+        .await
+        .expect_status(200, "again")
+        .json();
+    assert_eq!(again["id"], file["id"]);
+    let file = node.settled(&file_id).await;
+    assert_eq!(file["status"], "ready", "{file}");
+    assert_eq!(file["properties"]["pages"], 1, "{file}");
+    let (status, size, sha) = node.download_sha256(node.client(), &file_id).await;
+    assert_eq!((status, size), (200, data.len() as u64));
+    assert_eq!(sha, crate::fixtures::sha256_hex(&data));
+    let download =
+        crate::http::Reply::from(node.client().get(str_field(&intent, "download_url"))).await;
+    assert_eq!(download.status, 200, "{}", download.text());
+    assert_eq!(&download.body[..], &data[..]);
+
+    // The bucket enforces the form's size range itself.
+    node.create_project("small", json!({"max_file_size": 100}))
+        .await;
+    let small = node
+        .post(
+            "/v1/projects/small/upload-intents",
+            json!({"filename": "letter.pdf", "content_type": "application/pdf"}),
+        )
+        .await
+        .expect_status(201, "intent")
+        .json();
+    let (status, body) = post_form(&small, "letter.pdf", &data).await;
+    assert_eq!(status, 400, "over the range: {body}");
+    // Garage says InvalidRequest ("File size does not match policy"); S3
+    // says EntityTooLarge.
+    assert!(body.contains("<Error>"), "{body}");
+    node.post(
+        &format!("/v1/upload-intents/{}/complete", str_field(&small, "id")),
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "upload_not_found", "nothing stored");
+}
