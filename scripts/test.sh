@@ -133,6 +133,7 @@ main() {
   step fmt cargo fmt --all --check
   step clippy cargo clippy --workspace --all-targets -- -D warnings
   step tests run_tests
+  step bench-smoke bash bench/run.sh --smoke
 
   if ((${#FAILED[@]})); then
     log "failed: ${FAILED[*]}"
