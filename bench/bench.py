@@ -704,7 +704,8 @@ def profile_intake(args):
             rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
                                   "-g", "none", "--percent-limit", "1.5"], capture_output=True, text=True,
                                  timeout=300).stdout
-            top = [l.rstrip() for l in rep.splitlines() if l.strip() and not l.startswith("#")][:25]
+            top = [re.sub(r"\s+-\s+-\s*$", "", l).rstrip() for l in rep.splitlines()
+                   if l.strip() and not l.startswith("#")][:25]
             rep2 = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso",
                                    "-g", "none"], capture_output=True, text=True, timeout=300).stdout
             dso = [l.rstrip() for l in rep2.splitlines() if l.strip() and not l.startswith("#")][:8]
