@@ -26,8 +26,11 @@ use tokio_util::io::ReaderStream;
 
 /// Chunks buffered between the request task and the writer thread.
 const CHANNEL_DEPTH: usize = 16;
-/// Writes reach the kernel in pieces of this size.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Small chunks are gathered into writes of this size. Every upload in
+/// flight holds one such buffer, so it stays small: with 1 MiB, a thousand
+/// slow uploads held a gigabyte (bench workload 3); chunks this large or
+/// larger go to the kernel directly anyway.
+const WRITE_BUFFER: usize = 64 << 10;
 const READ_CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, Clone)]
