@@ -17,6 +17,14 @@ use futures::TryStreamExt;
 use intake_core::{Error, ErrorKind, FileRecord, Principal, Scope, Scopes, UploadIntent, now};
 use intake_ingest::{BlobGuard, Form, PartInfo, StagedFile};
 
+fn intent_not_found() -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        "intent_not_found",
+        "upload intent not found",
+    )
+}
+
 fn not_uploaded() -> Error {
     Error::new(
         ErrorKind::Conflict,
@@ -38,8 +46,8 @@ impl Service {
             Ok(intent) if intent.tenant_id == who.tenant.id && who.reaches(&intent.project_id) => {
                 intent
             }
-            Ok(_) => return Err(Error::not_found("upload intent")),
-            Err(e) if e.is_not_found() => return Err(Error::not_found("upload intent")),
+            Ok(_) => return Err(intent_not_found()),
+            Err(e) if e.is_not_found() => return Err(intent_not_found()),
             Err(e) => return Err(e.into()),
         };
         self.complete_direct(&intent).await
