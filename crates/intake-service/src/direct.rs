@@ -15,7 +15,7 @@ use crate::Service;
 use crate::files::{NewUpload, decide_format};
 use futures::TryStreamExt;
 use intake_core::{Error, ErrorKind, FileRecord, Principal, Scope, Scopes, UploadIntent, now};
-use intake_ingest::{BlobGuard, Form, PartInfo, StagedFile};
+use intake_ingest::{BlobGuard, Form, PartInfo, StagedFile, blob_error};
 
 fn intent_not_found() -> Error {
     Error::new(
@@ -66,11 +66,11 @@ impl Service {
         let Some(store) = &self.direct else {
             return Err(not_uploaded());
         };
-        let Some(size) = store.object_size(&intent.key).await.map_err(blob)? else {
+        let Some(size) = store.object_size(&intent.key).await.map_err(blob_error)? else {
             return Err(not_uploaded());
         };
         if size > intent.max_size {
-            store.delete_object(&intent.key).await.map_err(blob)?;
+            store.delete_object(&intent.key).await.map_err(blob_error)?;
             return Err(Error::payload_too_large(intent.max_size));
         }
         let project = self
@@ -82,9 +82,9 @@ impl Service {
             filename: Some(intent.filename.clone()),
             content_type: intent.content_type.clone(),
         };
-        let bytes = store.read_object(&intent.key).await.map_err(blob)?;
+        let bytes = store.read_object(&intent.key).await.map_err(blob_error)?;
         let stored = intake_ingest::store(
-            bytes.map_err(|e| blob(intake_blob::BlobError::Io(e))),
+            bytes.map_err(|e| blob_error(intake_blob::BlobError::Io(e))),
             self.blobs.as_ref(),
             intent.max_size,
             self.limits.sniff_bytes,
@@ -136,8 +136,4 @@ impl Service {
         }
         Ok(file)
     }
-}
-
-fn blob(e: intake_blob::BlobError) -> Error {
-    intake_ingest::blob_error(e)
 }

@@ -300,10 +300,10 @@ impl Server {
         })
     }
 
-    /// Long-polls a file (as the operator) until its status is final.
+    /// Long-polls a file (as the operator) until its status is final
+    /// ([`FINAL`]).
     pub async fn settled(&self, id: &str) -> Value {
         const SETTLE: std::time::Duration = std::time::Duration::from_secs(60);
-        const FINAL: [&str; 5] = ["ready", "rejected", "infected", "failed", "expired"];
         let deadline = std::time::Instant::now() + SETTLE;
         loop {
             let file = self
@@ -350,6 +350,9 @@ impl Server {
         self.list_all(&self.admin_auth(), project).await.len()
     }
 }
+
+/// The statuses a file does not leave by processing.
+pub const FINAL: [&str; 5] = ["ready", "rejected", "infected", "failed", "expired"];
 
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {

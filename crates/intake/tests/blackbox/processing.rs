@@ -10,14 +10,13 @@ use tokio::net::TcpListener;
 
 use crate::fixtures::{pdf, pseudo_random};
 use crate::harness::{Server, str_field};
+use crate::http::FINAL;
 
 /// The EICAR test file: every scanner reports it, it harms nothing.
 pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
 /// How long webhooks and expiry may take to show in these tests.
 const SETTLE: Duration = Duration::from_secs(60);
-
-const FINAL: [&str; 5] = ["ready", "rejected", "infected", "failed", "expired"];
 
 fn task<'a>(file: &'a Value, name: &str) -> &'a Value {
     file["tasks"]
