@@ -1,36 +1,38 @@
 //! Blobs as files on local disk, written durably.
 //!
-//! A write goes to `staging/<key>.part` on a blocking thread of its own (so a
-//! slow disk never stalls the socket reads), then `finish` fsyncs the file,
-//! renames it to `blobs/<2 hex>/<key>` and fsyncs that directory, because a
-//! rename is only durable once its directory is (see the rename(2) and
-//! fsync(2) notes on directory entries; Garage's `block/manager.rs` does the
-//! same). object_store's `LocalFileSystem` renames without either fsync,
-//! which is why this store is written here and not taken from a crate.
+//! A write goes to `staging/<key>.part` in batches on the blocking pool (so a
+//! slow disk never stalls the socket reads, and no thread is held per
+//! upload), then `finish` fsyncs the file, renames it to `blobs/<2 hex>/<key>`
+//! and fsyncs that directory, because a rename is only durable once its
+//! directory is (see the rename(2) and fsync(2) notes on directory entries;
+//! Garage's `block/manager.rs` does the same). object_store's
+//! `LocalFileSystem` renames without either fsync, which is why this store is
+//! written here and not taken from a crate.
+//!
+//! Writeback starts every few MiB while the upload is still arriving, so the
+//! final fsync only waits for the tail rather than the whole file.
 //!
 //! Staging and blob directories live under one root, on one file system, so
 //! the rename is atomic: a reader sees the whole blob or nothing.
 
+use crate::batch::Batch;
 use crate::{BlobError, BlobStore, BlobWriter, ByteStream, check_key, new_key};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{IoSlice, Write};
+use std::num::NonZeroU64;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::io::ReaderStream;
 
-/// Chunks buffered between the request task and the writer thread.
-const CHANNEL_DEPTH: usize = 16;
-/// Small chunks are gathered into writes of this size. Every upload in
-/// flight holds one such buffer, so it stays small: with 1 MiB, a thousand
-/// slow uploads held a gigabyte (bench workload 3); chunks this large or
-/// larger go to the kernel directly anyway.
-const WRITE_BUFFER: usize = 64 << 10;
+/// Writeback of what has been written is started every this many bytes.
+const WRITEBACK_STEP: u64 = 8 << 20;
 const READ_CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, Clone)]
@@ -95,18 +97,19 @@ fn older_than(path: &Path, age: Duration, now: SystemTime) -> bool {
 impl BlobStore for FileStore {
     async fn create(&self) -> Result<Box<dyn BlobWriter>, BlobError> {
         let key = new_key();
-        let staging = self.staging.join(format!("{key}.part"));
-        let target = self.blob_path(&key)?;
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&staging)
-            .await?
-            .into_std()
-            .await;
-        let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
-        let thread = tokio::task::spawn_blocking(move || write_blob(file, rx, &staging, &target));
-        Ok(Box::new(FileWriter { key, tx, thread }))
+        let paths = Arc::new(Paths {
+            staging: self.staging.join(format!("{key}.part")),
+            target: self.blob_path(&key)?,
+        });
+        // The staging file is created by the first batch, so a small upload
+        // costs one trip to the blocking pool in all.
+        Ok(Box::new(FileWriter {
+            key,
+            paths,
+            batch: Batch::default(),
+            flight: None,
+            finished: false,
+        }))
     }
 
     async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream, BlobError> {
@@ -179,72 +182,163 @@ impl BlobStore for FileStore {
     }
 }
 
-enum Message {
-    Chunk(Bytes),
-    Finish,
+struct Paths {
+    staging: PathBuf,
+    target: PathBuf,
 }
+
+/// The staging file and how far it has been written.
+struct Staged {
+    file: File,
+    written: u64,
+    writeback_from: u64,
+}
+
+impl Staged {
+    fn create(path: &Path) -> std::io::Result<Staged> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        Ok(Staged {
+            file,
+            written: 0,
+            writeback_from: 0,
+        })
+    }
+
+    fn append(&mut self, chunks: &[Bytes]) -> std::io::Result<()> {
+        let mut slices: Vec<IoSlice> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            let n = self.file.write_vectored(rest)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            self.written += n as u64;
+            IoSlice::advance_slices(&mut rest, n);
+        }
+        self.start_writeback();
+        Ok(())
+    }
+
+    /// Asks the kernel to start writing back what was written since the
+    /// last step. `POSIX_FADV_DONTNEED` starts writeback of dirty pages
+    /// without waiting for it (as `sync_file_range(SYNC_FILE_RANGE_WRITE)`
+    /// would, which has no safe binding), and pages still dirty or under
+    /// writeback stay cached for the processing that reads them next.
+    fn start_writeback(&mut self) {
+        let len = self.written - self.writeback_from;
+        if len < WRITEBACK_STEP {
+            return;
+        }
+        let advice = rustix::fs::Advice::DontNeed;
+        if let Err(e) = rustix::fs::fadvise(
+            &self.file,
+            self.writeback_from,
+            NonZeroU64::new(len),
+            advice,
+        ) {
+            tracing::debug!(error = %e, "fadvise");
+        }
+        self.writeback_from = self.written;
+    }
+}
+
+/// A batch being written on the blocking pool; it hands the file back.
+type Flight = JoinHandle<std::io::Result<Staged>>;
 
 struct FileWriter {
     key: String,
-    tx: mpsc::Sender<Message>,
-    thread: tokio::task::JoinHandle<std::io::Result<()>>,
+    paths: Arc<Paths>,
+    batch: Batch,
+    /// At most one batch is written at a time, while the next one gathers.
+    flight: Option<Flight>,
+    finished: bool,
+}
+
+impl FileWriter {
+    /// Waits for the batch in flight; `None` before the first one.
+    async fn land(&mut self) -> std::io::Result<Option<Staged>> {
+        match self.flight.take() {
+            Some(flight) => Ok(Some(flight.await.map_err(std::io::Error::other)??)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Writes `chunks` to the staging file, creating it first if need be.
+fn append(staged: Option<Staged>, paths: &Paths, chunks: &[Bytes]) -> std::io::Result<Staged> {
+    let mut staged = match staged {
+        Some(staged) => staged,
+        None => Staged::create(&paths.staging)?,
+    };
+    staged.append(chunks)?;
+    Ok(staged)
 }
 
 #[async_trait]
 impl BlobWriter for FileWriter {
     async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
-        if self.tx.send(Message::Chunk(chunk)).await.is_err() {
-            // The thread stopped early: its result says why.
-            return Err(thread_error(&mut self.thread).await);
+        if self.batch.push(chunk) {
+            let staged = self.land().await?;
+            let chunks = self.batch.take();
+            let paths = self.paths.clone();
+            self.flight = Some(tokio::task::spawn_blocking(move || {
+                append(staged, &paths, &chunks)
+            }));
         }
         Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> Result<String, BlobError> {
-        if self.tx.send(Message::Finish).await.is_err() {
-            return Err(thread_error(&mut self.thread).await);
+        let staged = self.land().await?;
+        let chunks = self.batch.take();
+        let paths = self.paths.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let staged = append(staged, &paths, &chunks)?;
+            staged.file.sync_data()?;
+            drop(staged);
+            std::fs::rename(&paths.staging, &paths.target)?;
+            sync_dir(paths.target.parent().unwrap_or(Path::new(".")))
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        self.finished = true;
+        Ok(std::mem::take(&mut self.key))
+    }
+}
+
+/// An unfinished writer (the request failed or was dropped) removes its
+/// staging file once any batch in flight has landed, so an aborted upload
+/// leaves nothing.
+impl Drop for FileWriter {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
         }
-        drop(self.tx);
-        self.thread.await.map_err(std::io::Error::other)??;
-        Ok(self.key)
-    }
-}
-
-async fn thread_error(thread: &mut tokio::task::JoinHandle<std::io::Result<()>>) -> BlobError {
-    match thread.await {
-        Ok(Err(e)) => BlobError::Io(e),
-        Ok(Ok(())) => BlobError::Io(std::io::Error::other("blob writer stopped")),
-        Err(e) => BlobError::Io(std::io::Error::other(e)),
-    }
-}
-
-/// The writer thread. Without a `Finish` message (the request failed or was
-/// dropped) the staging file is removed, so an aborted upload leaves nothing.
-fn write_blob(
-    file: File,
-    mut rx: mpsc::Receiver<Message>,
-    staging: &Path,
-    target: &Path,
-) -> std::io::Result<()> {
-    let result = (|| {
-        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        loop {
-            match rx.blocking_recv() {
-                Some(Message::Chunk(chunk)) => out.write_all(&chunk)?,
-                Some(Message::Finish) => break,
-                None => return Err(std::io::Error::other("blob write aborted")),
+        let flight = self.flight.take();
+        let paths = self.paths.clone();
+        let remove = move || {
+            if let Err(e) = std::fs::remove_file(&paths.staging)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %paths.staging.display(), error = %e, "could not remove a staging file");
             }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Some(flight) = flight {
+                        let _ = flight.await;
+                    }
+                    let _ = tokio::task::spawn_blocking(remove).await;
+                });
+            }
+            // Without a runtime nothing can be in flight.
+            Err(_) => remove(),
         }
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(staging, target)?;
-        sync_dir(target.parent().unwrap_or(Path::new(".")))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(staging);
     }
-    result
 }
 
 #[cfg(test)]
@@ -269,7 +363,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
         let mut w = store.create().await.unwrap();
-        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        // Larger than a writeback step, in many batches.
+        let data: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
         for chunk in data.chunks(65_536) {
             w.write(Bytes::copy_from_slice(chunk)).await.unwrap();
         }
@@ -291,7 +386,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).await.unwrap();
         let mut w = store.create().await.unwrap();
-        w.write(Bytes::from_static(b"half a file")).await.unwrap();
+        // A full batch, so a staging file is being written when the writer goes.
+        let half = Bytes::from(vec![7u8; crate::batch::BATCH_BYTES]);
+        w.write(half).await.unwrap();
         drop(w);
         // The writer thread removes its staging file once it sees the channel close.
         for _ in 0..200 {

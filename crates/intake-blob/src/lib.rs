@@ -6,6 +6,7 @@
 //! Stores choose their own keys, so no client-supplied name ever becomes a
 //! path or an object name.
 
+pub mod batch;
 mod fs;
 mod s3;
 

@@ -47,8 +47,18 @@ pub fn install_metrics() -> PrometheusHandle {
             let buckets = [
                 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0,
             ];
+            // Catalog commits take fractions of a millisecond.
+            let commit_buckets = [
+                0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ];
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("intake_catalog_commit_seconds".into()),
+                        &commit_buckets,
+                    )
+                })
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
@@ -62,6 +72,14 @@ pub fn install_metrics() -> PrometheusHandle {
             metrics::describe_histogram!(
                 "intake_http_request_duration_seconds",
                 "Request durations"
+            );
+            metrics::describe_histogram!(
+                "intake_catalog_commit_seconds",
+                "SQLite catalog writes, from the start until their commit is durable"
+            );
+            metrics::describe_counter!(
+                "intake_catalog_wal_fsyncs_total",
+                "fsyncs of the SQLite catalog's WAL (each covers every commit before it)"
             );
             // Present from the start, so dashboards see zeros, not gaps.
             metrics::counter!("intake_uploads_total").absolute(0);

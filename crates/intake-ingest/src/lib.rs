@@ -4,6 +4,7 @@
 //! the catalog; front ends call [`read_form`] and then commit to the catalog.
 
 mod body;
+mod hash;
 mod multipart;
 mod pipeline;
 pub mod sniff;

@@ -5,12 +5,12 @@
 //! refused before the rest of the file is read. Memory per part is the
 //! sniff buffer plus the store's bounded queue, whatever the file size.
 
+use crate::hash::Hasher;
 use crate::sniff::sniff;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use intake_blob::{BlobError, BlobStore};
 use intake_core::{Error, Format};
-use sha2::{Digest, Sha256};
 
 /// A finished, durable blob not yet recorded in the catalog.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +46,7 @@ where
     Error: From<E>,
 {
     let mut writer = blobs.create().await.map_err(blob_error)?;
-    let mut hasher = Sha256::new();
+    let mut hasher = Hasher::default();
     let mut size = 0u64;
     let mut head = Vec::with_capacity(sniff_bytes.min(64 * 1024));
     let mut check = Some(check);
@@ -68,7 +68,7 @@ where
                 ));
             }
         }
-        hasher.update(&chunk);
+        hasher.update(chunk.clone()).await;
         writer.write(chunk).await.map_err(blob_error)?;
     }
     let (detected, format) = match decided {
@@ -85,7 +85,7 @@ where
     Ok(StoredBlob {
         key,
         size,
-        sha256: hex::encode(hasher.finalize()),
+        sha256: hasher.finish().await,
         detected,
         format,
     })
@@ -95,6 +95,7 @@ where
 mod tests {
     use super::*;
     use intake_blob::FileStore;
+    use sha2::{Digest, Sha256};
 
     fn chunks(data: &[u8], size: usize) -> impl Stream<Item = Result<Bytes, Error>> + Unpin {
         let parts: Vec<_> = data

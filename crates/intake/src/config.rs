@@ -54,6 +54,9 @@ impl Default for Config {
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: String,
+    /// Connections the kernel queues before they are accepted (a burst of
+    /// clients beyond it is refused).
+    pub backlog: u32,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
     #[serde(with = "humantime_serde")]
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
+            backlog: 4096,
             shutdown_timeout: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(600),
             staging_max_age: Duration::from_secs(3600),

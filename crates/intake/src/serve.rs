@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
 
 /// The catalog and blob store of a data directory, ready for the service.
@@ -95,7 +95,7 @@ pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()
     if let Some(token) = &boot.generated_token {
         write_secret(&key_file, token)?;
     }
-    let listener = TcpListener::bind(&config.server.listen)
+    let listener = listen(&config.server.listen, config.server.backlog)
         .await
         .with_context(|| format!("listening on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
@@ -252,4 +252,21 @@ pub async fn sweep_once(
         tracing::info!(staging, orphans, "swept");
     }
     Ok(())
+}
+
+/// Binds `addr` (the first address it resolves to) with the given backlog;
+/// `TcpListener::bind` would fix it at 1024.
+async fn listen(addr: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    let addr = tokio::net::lookup_host(addr)
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::other("the address resolves to nothing"))?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
