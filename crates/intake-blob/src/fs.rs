@@ -258,6 +258,17 @@ struct FileWriter {
 }
 
 impl FileWriter {
+    /// Starts writing the gathered batch, once the one before has landed.
+    async fn hand_over(&mut self) -> std::io::Result<()> {
+        let staged = self.land().await?;
+        let chunks = self.batch.take();
+        let paths = self.paths.clone();
+        self.flight = Some(tokio::task::spawn_blocking(move || {
+            append(staged, &paths, &chunks)
+        }));
+        Ok(())
+    }
+
     /// Waits for the batch in flight; `None` before the first one.
     async fn land(&mut self) -> std::io::Result<Option<Staged>> {
         match self.flight.take() {
@@ -281,12 +292,14 @@ fn append(staged: Option<Staged>, paths: &Paths, chunks: &[Bytes]) -> std::io::R
 impl BlobWriter for FileWriter {
     async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
         if self.batch.push(chunk) {
-            let staged = self.land().await?;
-            let chunks = self.batch.take();
-            let paths = self.paths.clone();
-            self.flight = Some(tokio::task::spawn_blocking(move || {
-                append(staged, &paths, &chunks)
-            }));
+            self.hand_over().await?;
+        }
+        Ok(())
+    }
+
+    async fn idle(&mut self) -> Result<(), BlobError> {
+        if !self.batch.is_empty() {
+            self.hand_over().await?;
         }
         Ok(())
     }

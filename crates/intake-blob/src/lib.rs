@@ -88,6 +88,12 @@ fn check_key(key: &str) -> Result<&str, BlobError> {
 pub trait BlobWriter: Send {
     async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError>;
 
+    /// The source has nothing more for now: a store that gathers chunks
+    /// hands them over instead of holding them through the wait.
+    async fn idle(&mut self) -> Result<(), BlobError> {
+        Ok(())
+    }
+
     /// Makes the blob durable (it survives a power cut once this returns) and
     /// returns its key.
     async fn finish(self: Box<Self>) -> Result<String, BlobError>;

@@ -8,6 +8,11 @@
 //! The header limit is counted in body chunks as they arrive: the parser
 //! holds at most the limit plus one chunk, which bounds memory. The exact
 //! limit on a part's headers is checked once they are parsed.
+//!
+//! The stream also pauses (yields to the scheduler) every [`PACE`] bytes:
+//! multer copies everything the stream has ready into its buffer before it
+//! hands any of it on, so a client sending in large bursts would grow that
+//! buffer to the burst, and keep it for the request's life.
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -27,6 +32,9 @@ pub enum BodyError {
 }
 
 pub type Body = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// Bytes handed to the parser between pauses.
+const PACE: usize = 64 << 10;
 
 /// Shared switch between the reader (which knows when it asks for the next
 /// part) and the stream (which counts bytes).
@@ -56,10 +64,14 @@ pub fn guard(
     max_header_bytes: u64,
     phase: Arc<HeaderPhase>,
 ) -> BoxStream<'static, Result<Bytes, BodyError>> {
-    futures::stream::unfold(Some(body), move |state| {
+    futures::stream::unfold(Some((body, 0)), move |state| {
         let phase = phase.clone();
         async move {
-            let mut body = state?;
+            let (mut body, mut since_pause) = state?;
+            if since_pause >= PACE {
+                tokio::task::yield_now().await;
+                since_pause = 0;
+            }
             let item = match tokio::time::timeout(idle, body.next()).await {
                 Err(_) => Err(BodyError::Idle(idle)),
                 Ok(None) => return None,
@@ -77,11 +89,16 @@ pub fn guard(
                             return Some((Err(BodyError::HeadersTooLarge(max_header_bytes)), None));
                         }
                     }
+                    since_pause += chunk.len();
                     Ok(chunk)
                 }
             };
             // After an error the stream ends.
-            let next = if item.is_ok() { Some(body) } else { None };
+            let next = if item.is_ok() {
+                Some((body, since_pause))
+            } else {
+                None
+            };
             Some((item, next))
         }
     })

@@ -26,6 +26,14 @@ impl Hasher {
         }
     }
 
+    /// The source has nothing more for now: hash what is gathered rather
+    /// than hold it through the wait.
+    pub async fn idle(&mut self) {
+        if !self.batch.is_empty() {
+            self.hand_over().await;
+        }
+    }
+
     /// The digest, in lower-case hex.
     pub async fn finish(mut self) -> String {
         self.hand_over().await;

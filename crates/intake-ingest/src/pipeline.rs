@@ -3,7 +3,9 @@
 //! handed to the store's writer; the first bytes are kept to sniff the
 //! format, which is checked as soon as they are in, so a refused format is
 //! refused before the rest of the file is read. Memory per part is the
-//! sniff buffer plus the store's bounded queue, whatever the file size.
+//! sniff buffer plus a batch or two of the store's and the hasher's (shared
+//! chunks), whatever the file size; a client that pauses has its batch
+//! handed over rather than held through the pause.
 
 use crate::hash::Hasher;
 use crate::sniff::sniff;
@@ -24,6 +26,10 @@ pub struct StoredBlob {
     /// What `check` decided to record.
     pub format: Format,
 }
+
+/// A client that sends nothing for this long is slow: what was gathered from
+/// it is written and hashed now rather than held until more comes.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 pub fn blob_error(e: BlobError) -> Error {
     tracing::error!(error = %e, "blob store");
@@ -51,7 +57,17 @@ where
     let mut head = Vec::with_capacity(sniff_bytes.min(64 * 1024));
     let mut check = Some(check);
     let mut decided = None;
-    while let Some(chunk) = chunks.next().await {
+    loop {
+        let next = match tokio::time::timeout(IDLE, chunks.next()).await {
+            Ok(next) => next,
+            Err(_) => {
+                // A slow client: nothing is held while it sends the rest.
+                writer.idle().await.map_err(blob_error)?;
+                hasher.idle().await;
+                chunks.next().await
+            }
+        };
+        let Some(chunk) = next else { break };
         let chunk = chunk?;
         size += chunk.len() as u64;
         if size > max_size {
@@ -148,6 +164,24 @@ mod tests {
 
     async fn store_ok(fs: &FileStore, data: &[u8], max: u64) -> StoredBlob {
         store(chunks(data, 4096), fs, max, 8192, Ok).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_pauses_gets_the_same_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = FileStore::open(dir.path()).await.unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+        // Pauses longer than IDLE, so what is gathered is handed over early.
+        let paced = chunks(&data, 100_000).then(|c| async move {
+            tokio::time::sleep(IDLE * 2).await;
+            c
+        });
+        let got = store(Box::pin(paced), &fs, 1 << 20, 8192, Ok)
+            .await
+            .unwrap();
+        assert_eq!(got.sha256, hex::encode(Sha256::digest(&data)));
+        let path = dir.path().join("blobs").join(&got.key[..2]).join(&got.key);
+        assert_eq!(std::fs::read(path).unwrap(), data);
     }
 
     #[tokio::test]

@@ -133,9 +133,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Disk work (blob batches, fsyncs, inspection) runs on tokio's blocking
+/// pool. Its default of 512 threads let a thousand uploads finishing at once
+/// start hundreds of threads, each with its stack and allocator arena (bench
+/// workload 3); a few dozen keep the disk as busy as it can be.
+const BLOCKING_THREADS: usize = 64;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build();
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
