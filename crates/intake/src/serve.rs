@@ -67,9 +67,13 @@ async fn open_catalog(config: &Config) -> anyhow::Result<Arc<dyn Catalog>> {
         return Ok(Arc::new(catalog));
     };
     let location = Location::parse(url).context("database_url")?;
-    tracing::info!(catalog = %location, "opening the catalog");
+    tracing::info!(
+        catalog = %location,
+        max_connections = config.database_max_connections,
+        "opening the catalog"
+    );
     location
-        .open()
+        .open_with(config.database_max_connections)
         .await
         .with_context(|| format!("opening the catalog at {location}"))
 }

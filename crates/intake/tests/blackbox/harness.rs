@@ -38,6 +38,7 @@ pub struct Config {
     server: BTreeMap<String, String>,
     workers: BTreeMap<String, String>,
     database_url: Option<String>,
+    database_max_connections: Option<u32>,
     sections: Vec<String>,
 }
 
@@ -76,6 +77,12 @@ impl Config {
         self
     }
 
+    /// Sets the top-level `database_max_connections` (the PostgreSQL pool).
+    pub fn database_max_connections(&mut self, n: u32) -> &mut Self {
+        self.database_max_connections = Some(n);
+        self
+    }
+
     /// Appends whole TOML sections, e.g. `[storage]` and `[storage.s3]`.
     pub fn sections(&mut self, toml: &str) -> &mut Self {
         self.sections.push(toml.to_owned());
@@ -86,6 +93,9 @@ impl Config {
         let mut text = String::new();
         if let Some(url) = &self.database_url {
             text.push_str(&format!("database_url = {url:?}\n"));
+        }
+        if let Some(n) = self.database_max_connections {
+            text.push_str(&format!("database_max_connections = {n}\n"));
         }
         let sections = [
             ("server", &self.server),

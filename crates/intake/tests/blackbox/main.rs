@@ -16,6 +16,7 @@ mod admin;
 mod auth;
 mod bad_input;
 mod cli;
+mod config;
 mod crash;
 mod dialect_attachments;
 mod dialect_library;
