@@ -21,7 +21,8 @@
 //! at a real S3 store, the same code signs forms the store checks itself.
 
 use crate::Service;
-use crate::files::{Content, NewUpload, decide_format};
+use crate::files::{Content, NewUpload, content_disposition, decide_format};
+use intake_blob::ResponseHeaders;
 use intake_core::signed::{ACCESS_KEY_PREFIX, INTENT_PREFIX, file_id_of_key, key_prefix};
 use intake_core::{
     ApiKey, Error, ErrorKind, FileRecord, Format, Metadata, Principal, Project, S3Credential,
@@ -62,6 +63,13 @@ pub struct SignedSettings {
     /// for the URLs in intents. Empty: taken from each request's `Host`
     /// (and `X-Forwarded-Proto`).
     pub public_url: String,
+    /// With the S3 store, a download URL whose file may be served answers
+    /// 307 to a presigned GET of the store, which sends the bytes (default
+    /// true). Off: intake streams them itself.
+    pub redirect_downloads: bool,
+    /// How long those presigned GETs work (default 5 min).
+    #[serde(with = "humantime_serde")]
+    pub redirect_window: Duration,
 }
 
 impl Default for SignedSettings {
@@ -71,6 +79,8 @@ impl Default for SignedSettings {
             download_window: Duration::from_secs(24 * 3600),
             region: "us-east-1".into(),
             public_url: String::new(),
+            redirect_downloads: true,
+            redirect_window: Duration::from_secs(300),
         }
     }
 }
@@ -109,6 +119,20 @@ pub struct PostedObject {
     pub success_action_status: Option<String>,
     /// The form's `success_action_redirect` (or `redirect`).
     pub success_action_redirect: Option<String>,
+}
+
+/// What a presigned GET answers: the bytes, or (with the S3 store) where
+/// the store serves them.
+pub enum Download {
+    Content(Content),
+    Redirect { file: FileRecord, url: String },
+}
+
+/// The type a download URL serves a file as: the one declared at upload.
+pub fn served_content_type(file: &FileRecord) -> &str {
+    file.declared_content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream")
 }
 
 /// What a verified form allows.
@@ -319,16 +343,7 @@ impl Service {
         let (upload_target, key_prefix, key) = match &self.direct {
             Some(store) => {
                 let s3 = store.config();
-                let upload = Target {
-                    endpoint: s3
-                        .endpoint
-                        .clone()
-                        .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", s3.region)),
-                    bucket: s3.bucket.clone(),
-                    region: s3.region.clone(),
-                    access_key: s3.access_key_id.clone(),
-                    secret: s3.secret_access_key.clone(),
-                };
+                let upload = store.signing_target();
                 let prefix = format!("{}{}", s3.prefix, intent.key_prefix());
                 (upload, prefix, format!("{}{}", s3.prefix, intent.key))
             }
@@ -626,7 +641,8 @@ impl Service {
     /// Signed by an intent: its file, once uploaded (404 before). Signed by
     /// an API key's credential: a file of the project by its key
     /// (`uploads/<file id>/…`). Waits up to the project's `wait_seconds`
-    /// for processing, then serves what the project allows.
+    /// for processing, then serves what the project allows: with the S3
+    /// store, as a redirect to a short-lived presigned GET of the blob.
     pub async fn s3_get(
         &self,
         bucket: &str,
@@ -634,7 +650,7 @@ impl Service {
         raw_path: &str,
         query: &str,
         header: &(dyn Fn(&str) -> Option<String> + Sync),
-    ) -> Result<Content, Error> {
+    ) -> Result<Download, Error> {
         if !PresignedGet::is_presigned(query) {
             return Err(access_denied(
                 "Anonymous access is not allowed: use a signed URL.",
@@ -643,7 +659,7 @@ impl Service {
         let get = PresignedGet::from_query(query).map_err(sig_error)?;
         let access_key = get.credential.access_key.as_str();
         let at = now();
-        let (tenant_id, project, file_id) = if is_intent_key(access_key) {
+        let (tenant_id, project, file_id, url_expires_at) = if is_intent_key(access_key) {
             let intent = match self.catalog.intent(access_key).await {
                 Ok(i) => i,
                 Err(e) if e.is_not_found() => return Err(sig_error(SigError::InvalidAccessKeyId)),
@@ -654,6 +670,7 @@ impl Service {
             if at >= intent.download_expires_at {
                 return Err(sig_error(SigError::RequestExpired));
             }
+            let url_expires_at = intent.download_expires_at.min(get.expires_at());
             let project = self
                 .catalog
                 .project(&intent.tenant_id, &intent.project_id)
@@ -680,7 +697,7 @@ impl Service {
                     Err(e) => return Err(e),
                 },
             };
-            (intent.tenant_id, project, file_id)
+            (intent.tenant_id, project, file_id, url_expires_at)
         } else {
             let (credential, api_key) = match self.catalog.s3_credential(access_key).await {
                 Ok(found) => found,
@@ -707,7 +724,7 @@ impl Service {
                 Err(e) => return Err(e),
             };
             let file_id = file_id_of_key(key).ok_or_else(no_such_key)?.to_owned();
-            (credential.tenant_id, project, file_id)
+            (credential.tenant_id, project, file_id, get.expires_at())
         };
         let file = match self.catalog.file(&tenant_id, &file_id).await {
             Ok(f) if f.project_id == project.id => f,
@@ -723,7 +740,48 @@ impl Service {
                 .pop()
                 .ok_or_else(Error::internal)?
         };
-        self.content(file, None).await
+        self.check_servable(&file).await?;
+        if let Some(url) = self.presigned_download(&file, url_expires_at)? {
+            return Ok(Download::Redirect { file, url });
+        }
+        let body = self
+            .blobs
+            .get(&file.blob_key, None)
+            .await
+            .map_err(intake_ingest::blob_error)?;
+        Ok(Download::Content(Content {
+            file,
+            range: None,
+            body,
+        }))
+    }
+
+    /// A presigned GET of the file's blob, when the store has them and
+    /// downloads are redirected; it works for `signed.redirect_window`, and
+    /// no longer than the URL that led to it.
+    fn presigned_download(
+        &self,
+        file: &FileRecord,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>, Error> {
+        if !self.signed.redirect_downloads {
+            return Ok(None);
+        }
+        let left = (until - now()).to_std().unwrap_or_default();
+        let window = self
+            .signed
+            .redirect_window
+            .min(left)
+            .max(Duration::from_secs(1));
+        let headers = ResponseHeaders {
+            content_type: served_content_type(file).to_owned(),
+            content_disposition: content_disposition(
+                file.original_filename.as_deref().unwrap_or(&file.name),
+            ),
+        };
+        self.blobs
+            .presigned_get(&file.blob_key, window, &headers)
+            .map_err(intake_ingest::blob_error)
     }
 }
 

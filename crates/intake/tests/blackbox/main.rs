@@ -23,6 +23,7 @@ mod dialect_library;
 mod dialect_mailing;
 mod dialect_projects;
 mod dialect_signed;
+mod direct_uploads;
 mod limits;
 mod openapi;
 mod ops;

@@ -15,7 +15,7 @@ use crate::fixtures::{pdf, pseudo_random};
 use crate::harness::{Config, Server, str_field};
 use crate::processing::receive_one;
 
-fn env(name: &str) -> String {
+pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
             "{name} is not set: run the tests with scripts/test.sh, or start the test \
@@ -24,14 +24,28 @@ fn env(name: &str) -> String {
     })
 }
 
+/// `[storage]` on the test Garage's bucket, under `prefix`.
+pub fn garage_storage(prefix: &str) -> String {
+    format!(
+        "[storage]\nbackend = \"s3\"\n\n[storage.s3]\nendpoint = {:?}\nbucket = {:?}\n\
+         region = {:?}\naccess_key_id = {:?}\nsecret_access_key = {:?}\nprefix = {:?}\n",
+        env("INTAKE_TEST_S3_ENDPOINT"),
+        env("INTAKE_TEST_S3_BUCKET"),
+        env("INTAKE_TEST_S3_REGION"),
+        env("INTAKE_TEST_S3_ACCESS_KEY_ID"),
+        env("INTAKE_TEST_S3_SECRET_ACCESS_KEY"),
+        prefix,
+    )
+}
+
 /// One deployment: its database, and a bucket prefix of its own.
-struct Deployment {
-    database: TestDatabase,
-    prefix: String,
+pub struct Deployment {
+    pub database: TestDatabase,
+    pub prefix: String,
 }
 
 impl Deployment {
-    async fn new() -> Deployment {
+    pub async fn new() -> Deployment {
         Deployment {
             database: TestDatabase::create().await,
             prefix: format!("scale-out-{}/", crate::harness::random_u64()),
@@ -39,22 +53,13 @@ impl Deployment {
     }
 
     /// A node's configuration: the shared catalog and store, short leases.
-    fn node<'a>(&'a self, clamd: &'a str) -> impl FnOnce(&mut Config) + 'a {
+    pub fn node<'a>(&'a self, clamd: &'a str) -> impl FnOnce(&mut Config) + 'a {
         move |cfg: &mut Config| {
             cfg.database_url(self.database.url())
                 .workers("clamd", format!("{clamd:?}"))
                 .workers("lease", "\"2s\"")
                 .workers("workers", 2)
-                .sections(&format!(
-                    "[storage]\nbackend = \"s3\"\n\n[storage.s3]\nendpoint = {:?}\nbucket = {:?}\n\
-                     region = {:?}\naccess_key_id = {:?}\nsecret_access_key = {:?}\nprefix = {:?}\n",
-                    env("INTAKE_TEST_S3_ENDPOINT"),
-                    env("INTAKE_TEST_S3_BUCKET"),
-                    env("INTAKE_TEST_S3_REGION"),
-                    env("INTAKE_TEST_S3_ACCESS_KEY_ID"),
-                    env("INTAKE_TEST_S3_SECRET_ACCESS_KEY"),
-                    self.prefix,
-                ));
+                .sections(&garage_storage(&self.prefix));
         }
     }
 }
@@ -220,7 +225,7 @@ fn pdf_variant(i: u64) -> Vec<u8> {
 }
 
 /// POSTs an intent's form (its fields, then the file) where it says.
-async fn post_form(intent: &Value, filename: &str, data: &[u8]) -> (u16, String) {
+pub async fn post_form(intent: &Value, filename: &str, data: &[u8]) -> (u16, String) {
     let mut form = reqwest::multipart::Form::new();
     for (name, value) in intent["fields"].as_object().expect("fields") {
         form = form.text(name.clone(), value.as_str().unwrap_or_default().to_owned());

@@ -1,0 +1,248 @@
+//! Upload intents with the S3 store: the browser's form goes straight to the
+//! bucket (Garage), and download URLs redirect to presigned GETs of the
+//! bucket once the file may be served. Needs `INTAKE_TEST_S3_*`, `INTAKE_TEST_DATABASE_URL` and
+//! `INTAKE_TEST_CLAMD` (scripts/test.sh starts all three).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::fixtures::{pdf, sha256_hex};
+use crate::harness::{Server, str_field};
+use crate::http::Reply;
+use crate::scale_out::{Deployment, env, garage_storage, post_form};
+
+/// The EICAR test file: every scanner reports it, it harms nothing.
+const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/// A client that does not follow redirects, to see them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn create_intent(node: &Server, project: &str, body: Value) -> Value {
+    node.post(&format!("/v1/projects/{project}/upload-intents"), body)
+        .await
+        .expect_status(201, "intent")
+        .json()
+}
+
+async fn complete(node: &Server, intent: &Value) -> Value {
+    node.post(
+        &format!("/v1/upload-intents/{}/complete", str_field(intent, "id")),
+        json!({}),
+    )
+    .await
+    .expect_status(200, "complete")
+    .json()
+}
+
+/// Asserts an S3 store's refusal: a 403 with an `<Error>` document.
+#[track_caller]
+fn expect_refused(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, 403, "{what}: {}", reply.text());
+    assert!(reply.text().contains("<Error>"), "{what}: {}", reply.text());
+}
+
+/// Asserts the store's refusal of an expired presigned GET: S3 says 403
+/// `AccessDenied` ("Request has expired"), Garage 400 `InvalidRequest`
+/// ("Date is too old").
+#[track_caller]
+fn expect_expired(reply: &Reply, what: &str) {
+    let body = reply.text();
+    let s3 = reply.status == 403 && body.contains("<Code>AccessDenied</Code>");
+    let garage = reply.status == 400 && body.contains("Date is too old");
+    assert!(s3 || garage, "{what}: {} {body}", reply.status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_urls_redirect_to_presigned_gets_of_the_bucket() {
+    let deployment = Deployment::new().await;
+    let clamd = env("INTAKE_TEST_CLAMD");
+    let node = Server::start_with(|cfg| {
+        deployment.node(&clamd)(cfg);
+        cfg.sections("[signed]\nredirect_window = \"3s\"\n");
+    })
+    .await;
+    let endpoint = env("INTAKE_TEST_S3_ENDPOINT");
+    let client = no_redirects();
+    let intent = create_intent(
+        &node,
+        "default",
+        json!({"filename": "Brief ü.pdf", "content_type": "application/pdf"}),
+    )
+    .await;
+    let download = str_field(&intent, "download_url");
+
+    // Before the upload: intake's own clear 404, no redirect.
+    let before = Reply::from(client.get(&download)).await;
+    assert_eq!(before.status, 404, "{}", before.text());
+    assert!(before.text().contains("<Code>NoSuchKey</Code>"));
+    assert!(before.header("location").is_none());
+
+    let data = pdf();
+    let (status, body) = post_form(&intent, "letter.pdf", &data).await;
+    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    let file_id = str_field(&complete(&node, &intent).await, "id");
+    assert_eq!(node.settled(&file_id).await["status"], "ready");
+
+    // Ready: 307 to a short-lived presigned GET of the bucket.
+    let redirect = Reply::from(client.get(&download)).await;
+    assert_eq!(redirect.status, 307, "{}", redirect.text());
+    assert_eq!(redirect.header("cache-control"), Some("no-store"));
+    assert_eq!(redirect.header("x-intake-file-id"), Some(file_id.as_str()));
+    let location = redirect.header("location").expect("Location").to_owned();
+    assert!(
+        location.starts_with(&format!("{endpoint}/{}/", env("INTAKE_TEST_S3_BUCKET"))),
+        "{location}"
+    );
+    assert!(location.contains("X-Amz-Expires=3&"), "{location}");
+    assert!(
+        location.contains("response-content-disposition="),
+        "{location}"
+    );
+
+    // The bucket serves the exact bytes, named and typed as uploaded.
+    let served = Reply::from(client.get(&location)).await;
+    assert_eq!(served.status, 200, "{}", served.text());
+    assert_eq!(sha256_hex(&served.body), sha256_hex(&data));
+    assert_eq!(served.header("content-type"), Some("application/pdf"));
+    let disposition = served.header("content-disposition").unwrap_or_default();
+    assert!(
+        disposition.starts_with("attachment; filename=\"Brief _.pdf\"")
+            && disposition.contains("filename*=UTF-8''Brief%20%C3%BC%2Epdf"),
+        "{disposition}"
+    );
+    let range = Reply::from(client.get(&location).header("range", "bytes=0-7")).await;
+    assert_eq!(range.status, 206);
+    assert_eq!(&range.body[..], &data[..8]);
+    // Following the redirect is what a browser does.
+    let followed = Reply::from(node.client().get(&download)).await;
+    assert_eq!(followed.status, 200);
+    assert_eq!(sha256_hex(&followed.body), sha256_hex(&data));
+
+    // Its signature covers the response headers and the key, and the bucket
+    // checks it.
+    let retyped = location.replace("application%2Fpdf", "text%2Fhtml");
+    assert_ne!(retyped, location);
+    expect_refused(&Reply::from(client.get(&retyped)).await, "tampered type");
+    let sig_at = location.find("X-Amz-Signature=").expect("signature") + 16;
+    let mut tampered = location.clone();
+    let flipped = if &location[sig_at..sig_at + 1] == "0" {
+        "1"
+    } else {
+        "0"
+    };
+    tampered.replace_range(sig_at..sig_at + 1, flipped);
+    expect_refused(
+        &Reply::from(client.get(&tampered)).await,
+        "tampered signature",
+    );
+    // It expires after redirect_window; intake's URL goes on redirecting.
+    tokio::time::sleep(Duration::from_millis(4000)).await;
+    expect_expired(
+        &Reply::from(client.get(&location)).await,
+        "expired presigned GET",
+    );
+    let again = Reply::from(client.get(&download)).await;
+    assert_eq!(again.status, 307);
+    assert_ne!(again.header("location"), Some(location.as_str()));
+
+    // An infected file is never redirected to.
+    let virus = create_intent(&node, "default", json!({"filename": "eicar.txt"})).await;
+    let (status, body) = post_form(&virus, "eicar.txt", EICAR).await;
+    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    let virus_id = str_field(&complete(&node, &virus).await, "id");
+    assert_eq!(node.settled(&virus_id).await["status"], "infected");
+    let refused = Reply::from(client.get(str_field(&virus, "download_url"))).await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert!(
+        refused.text().contains("<Code>FileInfected</Code>"),
+        "{}",
+        refused.text()
+    );
+    assert!(refused.header("location").is_none());
+
+    // After intake's URL expires: 403, not a redirect.
+    node.create_project("short", json!({"download_url_seconds": 5}))
+        .await;
+    let short = create_intent(&node, "short", json!({"filename": "a.pdf"})).await;
+    let (status, body) = post_form(&short, "a.pdf", &data).await;
+    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    complete(&node, &short).await;
+    let short_url = str_field(&short, "download_url");
+    let left = Reply::from(client.get(&short_url)).await;
+    assert_eq!(left.status, 307, "{}", left.text());
+    let short_location = left.header("location").expect("Location").to_owned();
+    let expires: chrono::DateTime<chrono::Utc> = str_field(&short, "download_expires_at")
+        .parse()
+        .expect("download_expires_at");
+    let left = (expires - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(500)).await;
+    let expired = Reply::from(client.get(&short_url)).await;
+    assert_eq!(expired.status, 403, "{}", expired.text());
+    assert!(expired.text().contains("<Code>AccessDenied</Code>"));
+    assert!(expired.header("location").is_none());
+    // The presigned GET it gave out lived no longer than intake's URL.
+    expect_expired(&Reply::from(client.get(&short_location)).await, "outlived");
+}
+
+/// A node whose files never get processed (no workers), with redirects on
+/// or off: a file that is not ready is never redirected to, and off, intake
+/// streams the bytes itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unready_files_are_not_redirected_and_redirects_can_be_off() {
+    let prefix = format!("direct-{}/", crate::harness::random_u64());
+    let idle = Server::start_with(|cfg| {
+        cfg.workers("workers", 0).sections(&garage_storage(&prefix));
+    })
+    .await;
+    idle.create_project("quick", json!({"wait_seconds": 1}))
+        .await;
+    let intent = create_intent(&idle, "quick", json!({"filename": "a.pdf"})).await;
+    let data = pdf();
+    let (status, body) = post_form(&intent, "a.pdf", &data).await;
+    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    let file = complete(&idle, &intent).await;
+    assert_eq!(file["status"], "received");
+    let reply = Reply::from(no_redirects().get(str_field(&intent, "download_url"))).await;
+    assert_eq!(reply.status, 409, "{}", reply.text());
+    assert!(
+        reply.text().contains("<Code>FileNotReady</Code>"),
+        "{}",
+        reply.text()
+    );
+    assert!(reply.header("location").is_none());
+    drop(idle);
+
+    let streaming = Server::start_with(|cfg| {
+        cfg.sections(&garage_storage(&prefix))
+            .sections("[signed]\nredirect_downloads = false\n");
+    })
+    .await;
+    let intent = create_intent(
+        &streaming,
+        "default",
+        json!({"filename": "b.pdf", "content_type": "application/pdf"}),
+    )
+    .await;
+    let (status, body) = post_form(&intent, "b.pdf", &data).await;
+    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    let id = str_field(&complete(&streaming, &intent).await, "id");
+    assert_eq!(streaming.settled(&id).await["status"], "ready");
+    let reply = Reply::from(no_redirects().get(str_field(&intent, "download_url"))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(sha256_hex(&reply.body), sha256_hex(&data));
+    assert_eq!(reply.header("content-type"), Some("application/pdf"));
+    assert!(
+        reply
+            .header("content-disposition")
+            .is_some_and(|d| d.contains("filename=\"b.pdf\"")),
+        "{:?}",
+        reply.header("content-disposition")
+    );
+}
