@@ -105,6 +105,19 @@ impl TestDatabase {
         count
     }
 
+    /// The single number a query on this database answers (`SELECT count(*) …`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = PgConnection::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name));
+        let count: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = conn.close().await;
+        count
+    }
+
     /// A catalog on this database, migrated.
     pub async fn catalog(&self) -> Arc<dyn Catalog> {
         let catalog = PgCatalog::connect_with(&self.url, TEST_CONNECTIONS)

@@ -23,10 +23,11 @@
 use crate::Service;
 use crate::files::{Content, NewUpload, content_disposition, decide_format};
 use intake_blob::ResponseHeaders;
+use intake_catalog::NewJob;
 use intake_core::signed::{ACCESS_KEY_PREFIX, INTENT_PREFIX, file_id_of_key, key_prefix};
 use intake_core::{
-    ApiKey, Error, ErrorKind, FileRecord, Format, Metadata, Principal, Project, S3Credential,
-    Scope, Scopes, Tenant, UploadIntent, id, name, new_id, now,
+    ApiKey, Error, ErrorKind, FileRecord, Format, JobKind, Metadata, Principal, Project,
+    S3Credential, Scope, Scopes, Tenant, UploadIntent, id, name, new_id, now,
 };
 use intake_ingest::{Body, FormSpec, Gate, PartInfo, read_form_gated};
 use intake_sigv4::post::field;
@@ -70,6 +71,14 @@ pub struct SignedSettings {
     /// How long those presigned GETs work (default 5 min).
     #[serde(with = "humantime_serde")]
     pub redirect_window: Duration,
+    /// With the S3 store, how often the workers look in the bucket for the
+    /// object of an intent nobody completed (default 10 s).
+    #[serde(with = "humantime_serde")]
+    pub completion_interval: Duration,
+    /// How long after an intent's form expired they go on looking, less
+    /// and less often (default 1 h): an upload started in time may end late.
+    #[serde(with = "humantime_serde")]
+    pub completion_grace: Duration,
 }
 
 impl Default for SignedSettings {
@@ -81,6 +90,8 @@ impl Default for SignedSettings {
             public_url: String::new(),
             redirect_downloads: true,
             redirect_window: Duration::from_secs(300),
+            completion_interval: Duration::from_secs(10),
+            completion_grace: Duration::from_secs(3600),
         }
     }
 }
@@ -193,7 +204,7 @@ fn invalid_argument(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::BadRequest, "invalid_argument", message)
 }
 
-fn chrono_duration(d: Duration) -> chrono::Duration {
+pub(crate) fn chrono_duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
@@ -372,6 +383,12 @@ impl Service {
         );
         let download_url = target.presign_get(&intent.key, at, chrono_duration(download_window));
         self.catalog.create_intent(&intent).await?;
+        if self.direct.is_some() {
+            // Nobody may ever complete it: the workers will look for it.
+            self.catalog
+                .enqueue(&self.completion_job(&intent, window))
+                .await?;
+        }
         // Now and then, forget intents whose download URL has expired.
         if rand::random::<u8>() < 8 {
             match self.catalog.delete_intents_before(at).await {
@@ -386,6 +403,23 @@ impl Service {
             fields: post.fields,
             download_url,
         })
+    }
+
+    /// The `complete_upload` job of an intent signed for the S3 bucket: first
+    /// due one interval on, with attempts for every look up to the grace
+    /// period's end (looks are at least an interval apart) and for retries.
+    fn completion_job(&self, intent: &UploadIntent, window: Duration) -> NewJob {
+        let interval = self.signed.completion_interval.max(Duration::from_secs(1));
+        let looks = (window + self.signed.completion_grace).as_secs() / interval.as_secs();
+        NewJob {
+            kind: JobKind::CompleteUpload,
+            subject: intent.id.clone(),
+            max_attempts: u32::try_from(looks + 1)
+                .unwrap_or(u32::MAX)
+                .saturating_add(self.process_job.max_attempts)
+                .min(i32::MAX as u32),
+            run_at: intent.created_at + chrono_duration(interval),
+        }
     }
 
     /// Checks a form's fields (those before the file): signature, who

@@ -1,16 +1,18 @@
 //! Upload intents with the S3 store: the browser's form goes straight to the
-//! bucket (Garage), and download URLs redirect to presigned GETs of the
-//! bucket once the file may be served. Needs `INTAKE_TEST_S3_*`, `INTAKE_TEST_DATABASE_URL` and
+//! bucket (Garage), uploads nobody completes are found by the workers, and
+//! download URLs redirect to presigned GETs of the bucket once the file may
+//! be served. Needs `INTAKE_TEST_S3_*`, `INTAKE_TEST_DATABASE_URL` and
 //! `INTAKE_TEST_CLAMD` (scripts/test.sh starts all three).
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::fixtures::{pdf, sha256_hex};
-use crate::harness::{Server, str_field};
-use crate::http::Reply;
-use crate::scale_out::{Deployment, env, garage_storage, post_form};
+use crate::harness::{Config, Server, str_field};
+use crate::http::{FINAL, Reply};
+use crate::scale_out::{Deployment, announcements, env, garage_storage, post_form, ready_events};
 
 /// The EICAR test file: every scanner reports it, it harms nothing.
 const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
@@ -31,6 +33,24 @@ async fn create_intent(node: &Server, project: &str, body: Value) -> Value {
         .json()
 }
 
+/// POSTs the intent's form straight to the bucket with `data` as the file.
+async fn post_direct(intent: &Value, data: &[u8]) {
+    let key = str_field(intent, "key");
+    let filename = key.rsplit('/').next().unwrap_or_default();
+    let (status, answer) = post_form(intent, filename, data).await;
+    assert!(
+        (200..300).contains(&status),
+        "Garage took the form: {status} {answer}"
+    );
+}
+
+/// An intent from `node` whose form was POSTed with `data` as the file.
+async fn upload_direct(node: &Server, project: &str, body: Value, data: &[u8]) -> Value {
+    let intent = create_intent(node, project, body).await;
+    post_direct(&intent, data).await;
+    intent
+}
+
 async fn complete(node: &Server, intent: &Value) -> Value {
     node.post(
         &format!("/v1/upload-intents/{}/complete", str_field(intent, "id")),
@@ -39,6 +59,29 @@ async fn complete(node: &Server, intent: &Value) -> Value {
     .await
     .expect_status(200, "complete")
     .json()
+}
+
+/// Waits until the file exists and its status is final; nobody completes
+/// the upload here, so a 404 means "not yet".
+async fn appears_settled(node: &Server, id: &str, limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let reply = node.get(&format!("/v1/files/{id}?wait=5s")).await;
+        if reply.status == 200 {
+            let file = reply.json();
+            if FINAL.contains(&file["status"].as_str().unwrap_or_default()) {
+                return file;
+            }
+        } else {
+            reply.expect_problem(404, "file_not_found", "before the upload is found");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "file {id} did not appear settled within {limit:?}\n{}",
+            node.log_tail(40)
+        );
+    }
 }
 
 /// Asserts an S3 store's refusal: a 403 with an `<Error>` document.
@@ -57,6 +100,96 @@ fn expect_expired(reply: &Reply, what: &str) {
     let s3 = reply.status == 403 && body.contains("<Code>AccessDenied</Code>");
     let garage = reply.status == 400 && body.contains("Date is too old");
     assert!(s3 || garage, "{what}: {} {body}", reply.status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_nobody_completes_are_found_and_announced_once() {
+    let deployment = Deployment::new().await;
+    let clamd = env("INTAKE_TEST_CLAMD");
+    let node = |cfg: &mut Config| {
+        deployment.node(&clamd)(cfg);
+        cfg.sections("[signed]\ncompletion_interval = \"1s\"\ncompletion_grace = \"3s\"\n");
+    };
+    let a = Server::start_with(node).await;
+    let b = a.start_peer(node).await;
+
+    let mut received = ready_events(&a).await;
+
+    // Three uploads straight to the bucket, no completion call.
+    let mut files = BTreeMap::new();
+    for i in 0..3u64 {
+        let mut data = pdf();
+        data.extend_from_slice(format!("% {i}\n").as_bytes());
+        let body = json!({"filename": format!("letter{i}.pdf"), "content_type": "application/pdf"});
+        let intent = upload_direct(&a, "default", body, &data).await;
+        files.insert(str_field(&intent, "file_id"), (intent, data));
+    }
+    // And one completed by calls on both nodes at once, racing the workers:
+    // one file all the same.
+    let mut data = pdf();
+    data.extend_from_slice(b"% raced\n");
+    let raced = upload_direct(&a, "default", json!({"filename": "raced.pdf"}), &data).await;
+    let (x, y) = tokio::join!(complete(&a, &raced), complete(&b, &raced));
+    assert_eq!(x["id"], raced["file_id"], "{x}");
+    assert_eq!(y["id"], raced["file_id"], "{y}");
+    files.insert(str_field(&raced, "file_id"), (raced, data));
+    // An intent whose form is never used.
+    let unused = create_intent(
+        &a,
+        "default",
+        json!({"filename": "never.pdf", "expires_in": 1}),
+    )
+    .await;
+
+    // Both nodes see them ready; the bytes are the browser's.
+    for (id, (intent, data)) in &files {
+        let file = appears_settled(&b, id, Duration::from_secs(60)).await;
+        assert_eq!(file["status"], "ready", "{file}");
+        assert_eq!(file["sha256"], sha256_hex(data), "{file}");
+        let (status, size, sha) = a.download_sha256(a.client(), id).await;
+        assert_eq!(
+            (status, size, sha),
+            (200, data.len() as u64, sha256_hex(data))
+        );
+        // Completing now answers the same file.
+        assert_eq!(complete(&b, intent).await["id"], id.as_str());
+    }
+
+    // Each announced once, whichever node found it.
+    let announced = announcements(&mut received, files.len()).await;
+    assert_eq!(
+        announced.keys().collect::<Vec<_>>(),
+        files.keys().collect::<Vec<_>>()
+    );
+    assert!(announced.values().all(|&n| n == 1), "{announced:?}");
+
+    // Nothing is looked for forever: once the unused form's window and the
+    // grace period are over, no completion job is left in the queue.
+    let unused_id = str_field(&unused, "id");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deployment
+            .database
+            .count("SELECT count(*) FROM jobs WHERE kind = 'complete_upload'")
+            .await;
+        if left == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{left} complete_upload jobs still queued (the unused intent is {unused_id})"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    a.get(&format!("/v1/files/{}", str_field(&unused, "file_id")))
+        .await
+        .expect_problem(404, "file_not_found", "the unused intent's file");
+    a.post(
+        &format!("/v1/upload-intents/{unused_id}/complete"),
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "upload_not_found", "the unused intent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,8 +218,7 @@ async fn download_urls_redirect_to_presigned_gets_of_the_bucket() {
     assert!(before.header("location").is_none());
 
     let data = pdf();
-    let (status, body) = post_form(&intent, "letter.pdf", &data).await;
-    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    post_direct(&intent, &data).await;
     let file_id = str_field(&complete(&node, &intent).await, "id");
     assert_eq!(node.settled(&file_id).await["status"], "ready");
 
@@ -153,9 +285,7 @@ async fn download_urls_redirect_to_presigned_gets_of_the_bucket() {
     assert_ne!(again.header("location"), Some(location.as_str()));
 
     // An infected file is never redirected to.
-    let virus = create_intent(&node, "default", json!({"filename": "eicar.txt"})).await;
-    let (status, body) = post_form(&virus, "eicar.txt", EICAR).await;
-    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    let virus = upload_direct(&node, "default", json!({"filename": "eicar.txt"}), EICAR).await;
     let virus_id = str_field(&complete(&node, &virus).await, "id");
     assert_eq!(node.settled(&virus_id).await["status"], "infected");
     let refused = Reply::from(client.get(str_field(&virus, "download_url"))).await;
@@ -170,9 +300,7 @@ async fn download_urls_redirect_to_presigned_gets_of_the_bucket() {
     // After intake's URL expires: 403, not a redirect.
     node.create_project("short", json!({"download_url_seconds": 5}))
         .await;
-    let short = create_intent(&node, "short", json!({"filename": "a.pdf"})).await;
-    let (status, body) = post_form(&short, "a.pdf", &data).await;
-    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    let short = upload_direct(&node, "short", json!({"filename": "a.pdf"}), &data).await;
     complete(&node, &short).await;
     let short_url = str_field(&short, "download_url");
     let left = Reply::from(client.get(&short_url)).await;
@@ -203,10 +331,8 @@ async fn unready_files_are_not_redirected_and_redirects_can_be_off() {
     .await;
     idle.create_project("quick", json!({"wait_seconds": 1}))
         .await;
-    let intent = create_intent(&idle, "quick", json!({"filename": "a.pdf"})).await;
     let data = pdf();
-    let (status, body) = post_form(&intent, "a.pdf", &data).await;
-    assert!((200..300).contains(&status), "Garage took the form: {body}");
+    let intent = upload_direct(&idle, "quick", json!({"filename": "a.pdf"}), &data).await;
     let file = complete(&idle, &intent).await;
     assert_eq!(file["status"], "received");
     let reply = Reply::from(no_redirects().get(str_field(&intent, "download_url"))).await;
@@ -224,14 +350,13 @@ async fn unready_files_are_not_redirected_and_redirects_can_be_off() {
             .sections("[signed]\nredirect_downloads = false\n");
     })
     .await;
-    let intent = create_intent(
+    let intent = upload_direct(
         &streaming,
         "default",
         json!({"filename": "b.pdf", "content_type": "application/pdf"}),
+        &data,
     )
     .await;
-    let (status, body) = post_form(&intent, "b.pdf", &data).await;
-    assert!((200..300).contains(&status), "Garage took the form: {body}");
     let id = str_field(&complete(&streaming, &intent).await, "id");
     assert_eq!(streaming.settled(&id).await["status"], "ready");
     let reply = Reply::from(no_redirects().get(str_field(&intent, "download_url"))).await;

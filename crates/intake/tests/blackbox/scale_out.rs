@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use intake_catalog::testing::TestDatabase;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::fixtures::{pdf, pseudo_random};
 use crate::harness::{Config, Server, str_field};
@@ -127,24 +128,7 @@ async fn jobs_run_once_across_nodes_and_survive_a_killed_node() {
     });
     let mut a = Server::start_with(deployment.node(&hole)).await;
 
-    let receiver = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let hook_url = format!("http://{}/hook", receiver.local_addr().expect("addr"));
-    a.post(
-        "/v1/projects/default/webhooks",
-        json!({"url": hook_url, "events": ["file.ready"]}),
-    )
-    .await
-    .expect_status(201, "webhook");
-    // Read events as they come, so no sender waits on us (and retries).
-    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        loop {
-            let request = receive_one(&receiver).await;
-            if events.send(request.body).is_err() {
-                break;
-            }
-        }
-    });
+    let mut received = ready_events(&a).await;
 
     let mut ids = Vec::new();
     for i in 0..4u64 {
@@ -196,8 +180,45 @@ async fn jobs_run_once_across_nodes_and_survive_a_killed_node() {
     }
 
     // Every file announced exactly once across the nodes.
+    let announced = announcements(&mut received, ids.len()).await;
+    let mut expected: Vec<String> = ids.clone();
+    expected.sort();
+    assert_eq!(announced.keys().cloned().collect::<Vec<_>>(), expected);
+    assert!(announced.values().all(|&n| n == 1), "{announced:?}");
+}
+
+/// Registers a `file.ready` webhook in `node`'s default project; answers
+/// the events' bodies, read as they come so no sender waits on us (and
+/// retries).
+pub async fn ready_events(node: &Server) -> UnboundedReceiver<Vec<u8>> {
+    let receiver = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hook_url = format!("http://{}/hook", receiver.local_addr().expect("addr"));
+    node.post(
+        "/v1/projects/default/webhooks",
+        json!({"url": hook_url, "events": ["file.ready"]}),
+    )
+    .await
+    .expect_status(201, "webhook");
+    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let request = receive_one(&receiver).await;
+            if events.send(request.body).is_err() {
+                break;
+            }
+        }
+    });
+    received
+}
+
+/// How many times each file was announced, once `n` announcements came
+/// (within a minute) and no other in the 3 s after them.
+pub async fn announcements(
+    received: &mut UnboundedReceiver<Vec<u8>>,
+    n: usize,
+) -> BTreeMap<String, usize> {
     let mut announced: BTreeMap<String, usize> = BTreeMap::new();
-    while announced.values().sum::<usize>() < ids.len() {
+    while announced.values().sum::<usize>() < n {
         let body = tokio::time::timeout(Duration::from_secs(60), received.recv())
             .await
             .expect("every file announced within a minute")
@@ -210,10 +231,7 @@ async fn jobs_run_once_across_nodes_and_survive_a_killed_node() {
     // Anything sent twice would arrive within moments.
     let extra = tokio::time::timeout(Duration::from_secs(3), received.recv()).await;
     assert!(extra.is_err(), "an event was delivered twice");
-    let mut expected: Vec<String> = ids.clone();
-    expected.sort();
-    assert_eq!(announced.keys().cloned().collect::<Vec<_>>(), expected);
-    assert!(announced.values().all(|&n| n == 1), "{announced:?}");
+    announced
 }
 
 /// A valid PDF whose bytes differ per `i` (a trailing comment), so each is
