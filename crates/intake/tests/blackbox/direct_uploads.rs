@@ -1,16 +1,20 @@
 //! Upload intents with the S3 store: the browser's form goes straight to the
-//! bucket (Garage), uploads nobody completes are found by the workers, and
+//! bucket (Garage), uploads nobody completes are found by the workers,
 //! download URLs redirect to presigned GETs of the bucket once the file may
-//! be served. Needs `INTAKE_TEST_S3_*`, `INTAKE_TEST_DATABASE_URL` and
+//! be served, and Python clients (requests, boto3's form) do all of it.
+//! Needs `INTAKE_TEST_S3_*`, `INTAKE_TEST_DATABASE_URL` and
 //! `INTAKE_TEST_CLAMD` (scripts/test.sh starts all three).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::dialect_mailing::clients_dir;
 use crate::fixtures::{pdf, sha256_hex};
-use crate::harness::{Config, Server, str_field};
+use crate::harness::{Config, Server, run_json, str_field};
 use crate::http::{FINAL, Reply};
 use crate::scale_out::{Deployment, announcements, env, garage_storage, post_form, ready_events};
 
@@ -370,4 +374,133 @@ async fn unready_files_are_not_redirected_and_redirects_can_be_off() {
         "{:?}",
         reply.header("content-disposition")
     );
+}
+
+/// Runs `tests/clients/garage_direct.py` against `node` with `file`; answers its JSON.
+async fn python_client(node: &Server, token: &str, file: &Path, options: &[&str]) -> Value {
+    let mut cmd = Command::new("python3");
+    cmd.arg(clients_dir().join("garage_direct.py"))
+        .arg(node.base_url())
+        .args([token, "default"])
+        .arg(file)
+        .args(options);
+    run_json(
+        cmd,
+        "the Python client failed (are requests and boto3 installed? see scripts/ci-install.sh)",
+    )
+    .await
+}
+
+/// A policy's conditions as (operator, field) → value, so two policies can
+/// be compared condition by condition.
+fn conditions(list: &Value) -> BTreeMap<(String, String), Value> {
+    let mut out = BTreeMap::new();
+    for condition in list.as_array().expect("conditions") {
+        match condition {
+            Value::Object(map) => {
+                for (field, value) in map {
+                    out.insert(("eq".to_owned(), field.to_ascii_lowercase()), value.clone());
+                }
+            }
+            Value::Array(items) => {
+                let op = items[0].as_str().expect("an operator").to_owned();
+                if op == "content-length-range" {
+                    out.insert((op, String::new()), json!([items[1], items[2]]));
+                } else {
+                    let field = items[1].as_str().expect("a field");
+                    let field = field.trim_start_matches('$').to_ascii_lowercase();
+                    out.insert((op, field), items[2].clone());
+                }
+            }
+            other => panic!("not a condition: {other}"),
+        }
+    }
+    out
+}
+
+/// Asserts what the Python client saw: Garage took the form, intake
+/// completed the intent's file, and its download URL redirected to the
+/// bucket, which served the exact bytes.
+#[track_caller]
+fn expect_round_trip(answer: &Value, data: &[u8]) {
+    let intent = &answer["intent"];
+    assert_eq!(answer["upload"]["status"], 201, "{answer}");
+    let body = answer["upload"]["body"].as_str().unwrap_or_default();
+    assert!(body.contains("<Key>"), "Garage's PostObject answer: {body}");
+    assert_eq!(answer["complete"]["status"], 200, "{answer}");
+    assert_eq!(
+        answer["complete"]["body"]["id"], intent["file_id"],
+        "{answer}"
+    );
+    let download = &answer["download"];
+    assert_eq!(download["status"], 200, "{answer}");
+    assert_eq!(download["redirects"], json!([307]), "{answer}");
+    let endpoint = env("INTAKE_TEST_S3_ENDPOINT");
+    let url = download["url"].as_str().unwrap_or_default();
+    assert!(url.starts_with(&endpoint), "served by the bucket: {url}");
+    assert_eq!(download["sha256"], sha256_hex(data), "{answer}");
+    assert_eq!(download["size"], data.len(), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_requests_and_boto3_forms_go_straight_to_garage() {
+    let deployment = Deployment::new().await;
+    let clamd = env("INTAKE_TEST_CLAMD");
+    let node = Server::start_with(deployment.node(&clamd)).await;
+    let (_, token) = node.create_key(&["files:write", "files:read"]).await;
+    let data = pdf();
+    let file = node.temp_dir().join("letter.pdf");
+    std::fs::write(&file, &data).expect("write");
+    let typed = ["--content-type", "application/pdf", "--meta", "customer=42"];
+
+    // The intent's own form, POSTed by requests as a browser would.
+    let answer = python_client(&node, &token, &file, &typed).await;
+    expect_round_trip(&answer, &data);
+    assert_eq!(
+        answer["download"]["headers"]["content-type"], "application/pdf",
+        "{answer}"
+    );
+    let file_id = str_field(&answer["intent"], "file_id");
+    let stored = node.settled(&file_id).await;
+    assert_eq!(stored["metadata"]["customer"], "42", "{stored}");
+
+    // A form boto3's generate_presigned_post makes with the bucket's key for
+    // the intent's object and conditions: the same fields and conditions,
+    // accepted by Garage, and intake adopts the object as the intent's file.
+    let mut options = vec!["--boto3-form"];
+    options.extend(typed);
+    let answer = python_client(&node, &token, &file, &options).await;
+    let ours = answer["intent"]["fields"].as_object().expect("fields");
+    let boto3 = answer["form"]["fields"].as_object().expect("fields");
+    assert_eq!(
+        ours.keys().collect::<BTreeSet<_>>(),
+        boto3.keys().collect::<BTreeSet<_>>(),
+        "the same field names"
+    );
+    for name in [
+        "Content-Type",
+        "x-amz-meta-customer",
+        "success_action_status",
+        "x-amz-algorithm",
+    ] {
+        assert_eq!(ours[name], boto3[name], "{name}");
+    }
+    let ours = conditions(&answer["intent_conditions"]);
+    let boto3 = conditions(&answer["boto3_conditions"]);
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        boto3.keys().collect::<Vec<_>>(),
+        "the same conditions"
+    );
+    for (condition, value) in &ours {
+        // The date and the credential's day are each signer's own moment.
+        if !["x-amz-date", "x-amz-credential"].contains(&condition.1.as_str()) {
+            assert_eq!(value, &boto3[condition], "{condition:?}");
+        }
+    }
+    assert_eq!(
+        answer["form"]["url"], answer["intent"]["url"],
+        "both go to the bucket"
+    );
+    expect_round_trip(&answer, &data);
 }

@@ -604,6 +604,19 @@ pub async fn run(mut cmd: Command, stdin: Option<&str>) -> Output {
     .expect("join the command thread")
 }
 
+/// Runs a client that prints one JSON object (the Python samples); a
+/// failure shows its stderr after `hint` (what to install, say).
+pub async fn run_json(cmd: Command, hint: &str) -> Value {
+    let out = run(cmd, None).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{hint}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
 /// The array in a list answer: the value itself, or its first array field
 /// (`{"projects":[…]}`), since list shapes differ between resources.
 pub fn items(value: &Value) -> Vec<Value> {
