@@ -61,6 +61,26 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes unfinished writes older than `age` (all of them for
     /// `Duration::ZERO`, at start-up). Returns how many were removed.
     async fn sweep_staging(&self, age: Duration) -> Result<usize, BlobError>;
+
+    /// A URL at which the store itself serves the blob for `expires_in`,
+    /// answering with `headers`; None for a store without such URLs (local
+    /// disk: intake serves the bytes).
+    fn presigned_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        headers: &ResponseHeaders,
+    ) -> Result<Option<String>, BlobError> {
+        let _ = (key, expires_in, headers);
+        Ok(None)
+    }
+}
+
+/// What a presigned GET answers with, whatever the object's own metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHeaders {
+    pub content_type: String,
+    pub content_disposition: String,
 }
 
 /// A fresh key: 128 random bits in lowercase hex.

@@ -26,7 +26,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use serde::{Deserialize, Serialize};
 
-use crate::{BlobError, BlobStore, BlobWriter, ByteStream, check_key, new_key};
+use crate::{BlobError, BlobStore, BlobWriter, ByteStream, ResponseHeaders, check_key, new_key};
 
 /// Where and how to reach the bucket: `[storage.s3]` in the server's file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,10 +125,26 @@ impl S3Store {
         &self.config
     }
 
+    /// The bucket as a SigV4 signing target, with the store's own key:
+    /// forms and URLs signed for it are checked by the store itself.
+    pub fn signing_target(&self) -> intake_sigv4::Target {
+        let c = &self.config;
+        intake_sigv4::Target {
+            endpoint: c
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", c.region)),
+            bucket: c.bucket.clone(),
+            region: c.region.clone(),
+            access_key: c.access_key_id.clone(),
+            secret: c.secret_access_key.clone(),
+        }
+    }
+
     /// The size of an object that is not a blob (a browser's direct
     /// upload, `name` under the prefix), or None when there is none.
     pub async fn object_size(&self, name: &str) -> Result<Option<u64>, BlobError> {
-        match self.store.head(&self.object(name)).await {
+        match self.store.head(&self.object(name)?).await {
             Ok(meta) => Ok(Some(meta.size)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(io_error(e)),
@@ -137,20 +153,27 @@ impl S3Store {
 
     /// Reads such an object.
     pub async fn read_object(&self, name: &str) -> Result<ByteStream, BlobError> {
-        let result = self.store.get(&self.object(name)).await.map_err(io_error)?;
+        let result = self
+            .store
+            .get(&self.object(name)?)
+            .await
+            .map_err(io_error)?;
         Ok(result.into_stream().map_err(std::io::Error::other).boxed())
     }
 
     /// Removes such an object; a missing one is not an error.
     pub async fn delete_object(&self, name: &str) -> Result<(), BlobError> {
-        match self.store.delete(&self.object(name)).await {
+        match self.store.delete(&self.object(name)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(io_error(e)),
         }
     }
 
-    fn object(&self, name: &str) -> Path {
-        Path::from(format!("{}{name}", self.prefix))
+    /// The object `name` under the prefix, as it is: `Path::from` would
+    /// percent-encode a browser's `ü` or `#` into another object's name.
+    fn object(&self, name: &str) -> Result<Path, BlobError> {
+        let full = format!("{}{name}", self.prefix);
+        Path::parse(&full).map_err(|_| BlobError::InvalidKey(full))
     }
 
     fn blobs_dir(&self) -> Path {
@@ -232,6 +255,32 @@ impl BlobStore for S3Store {
         // See the module notes: incomplete uploads are never visible, and
         // the bucket's lifecycle rule removes their parts.
         Ok(0)
+    }
+
+    fn presigned_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        headers: &ResponseHeaders,
+    ) -> Result<Option<String>, BlobError> {
+        let object = self.path(key)?;
+        let extra = [
+            (
+                "response-content-disposition".to_owned(),
+                headers.content_disposition.clone(),
+            ),
+            (
+                "response-content-type".to_owned(),
+                headers.content_type.clone(),
+            ),
+        ];
+        let expires_in = chrono::Duration::from_std(expires_in).unwrap_or(chrono::Duration::MAX);
+        Ok(Some(self.signing_target().presign_get_with(
+            object.as_ref(),
+            &extra,
+            chrono::Utc::now(),
+            expires_in,
+        )))
     }
 }
 

@@ -19,7 +19,7 @@ pub use error::CatalogError;
 pub use location::{Location, open};
 pub use query::{Cursor, FileQuery, Page};
 
-pub use postgres::PgCatalog;
+pub use postgres::{DEFAULT_MAX_CONNECTIONS, PgCatalog};
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;

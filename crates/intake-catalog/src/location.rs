@@ -1,7 +1,7 @@
 //! Where a catalog lives: a PostgreSQL URL or an SQLite file, told apart by
 //! their form, so callers hold one string and never name an engine.
 
-use crate::{Catalog, CatalogError, PgCatalog, Result, SqliteCatalog};
+use crate::{Catalog, CatalogError, DEFAULT_MAX_CONNECTIONS, PgCatalog, Result, SqliteCatalog};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,8 +52,16 @@ impl Location {
 
     /// Opens (creating an SQLite file when missing) and migrates the catalog.
     pub async fn open(&self) -> Result<Arc<dyn Catalog>> {
+        self.open_with(DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// As [`Location::open`], with at most `max_connections` PostgreSQL
+    /// connections (SQLite ignores it).
+    pub async fn open_with(&self, max_connections: u32) -> Result<Arc<dyn Catalog>> {
         Ok(match self {
-            Location::Postgres(url) => Arc::new(PgCatalog::connect(url).await?),
+            Location::Postgres(url) => {
+                Arc::new(PgCatalog::connect_with(url, max_connections).await?)
+            }
             Location::Sqlite(path) => Arc::new(SqliteCatalog::open(path).await?),
         })
     }

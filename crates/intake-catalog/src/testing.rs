@@ -86,6 +86,38 @@ impl TestDatabase {
         &self.url
     }
 
+    /// How many sessions are connected to this database under
+    /// `application_name` (intake names its own `intake`), as the server
+    /// counts them.
+    pub async fn sessions(&self, application_name: &str) -> i64 {
+        let mut conn = PgConnection::connect(&self.server)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"));
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+        )
+        .bind(&self.name)
+        .bind(application_name)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot count the sessions of {}: {e}", self.name));
+        let _ = conn.close().await;
+        count
+    }
+
+    /// The single number a query on this database answers (`SELECT count(*) …`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = PgConnection::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name));
+        let count: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = conn.close().await;
+        count
+    }
+
     /// A catalog on this database, migrated.
     pub async fn catalog(&self) -> Arc<dyn Catalog> {
         let catalog = PgCatalog::connect_with(&self.url, TEST_CONNECTIONS)

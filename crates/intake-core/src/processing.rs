@@ -94,6 +94,9 @@ pub enum JobKind {
     ProcessFile,
     /// Deliver one webhook event; subject: the delivery id.
     DeliverWebhook,
+    /// Look in the S3 bucket for an upload intent's object and complete
+    /// the upload when it is there; subject: the intent id.
+    CompleteUpload,
 }
 
 impl JobKind {
@@ -101,13 +104,18 @@ impl JobKind {
         match self {
             JobKind::ProcessFile => "process_file",
             JobKind::DeliverWebhook => "deliver_webhook",
+            JobKind::CompleteUpload => "complete_upload",
         }
     }
 
     pub fn parse(s: &str) -> Option<JobKind> {
-        [JobKind::ProcessFile, JobKind::DeliverWebhook]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            JobKind::ProcessFile,
+            JobKind::DeliverWebhook,
+            JobKind::CompleteUpload,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -285,5 +293,9 @@ mod tests {
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
         assert_eq!(JobKind::parse("process_file"), Some(JobKind::ProcessFile));
+        assert_eq!(
+            JobKind::parse("complete_upload"),
+            Some(JobKind::CompleteUpload)
+        );
     }
 }

@@ -68,6 +68,23 @@ fn visible_to(
     }
 }
 
+/// `attachment` with an ASCII fallback name and the exact name in RFC 8187
+/// encoding, so no name can break out of the header.
+pub fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
 fn file_not_found() -> Error {
     Error::new(ErrorKind::NotFound, "file_not_found", "file not found")
 }
@@ -354,6 +371,17 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dispositions_cannot_break_out() {
+        assert_eq!(
+            content_disposition("a.pdf"),
+            "attachment; filename=\"a.pdf\"; filename*=UTF-8''a%2Epdf"
+        );
+        let tricky = content_disposition("x\";\r\nSet-Cookie: y=z ü.pdf");
+        assert!(!tricky.contains('\r') && !tricky.contains('\n'));
+        assert!(tricky.starts_with("attachment; filename=\"x_;__Set-Cookie: y=z _.pdf\""));
+    }
 
     fn part(filename: Option<&str>, content_type: Option<&str>) -> PartInfo {
         PartInfo {

@@ -13,10 +13,12 @@ mod projects;
 pub mod signed;
 
 pub use accounts::{Bootstrap, NewKey, NewUser};
-pub use files::{Content, FormatCheck, NewUpload, UploadOutcome, decide_format};
+pub use files::{
+    Content, FormatCheck, NewUpload, UploadOutcome, content_disposition, decide_format,
+};
 pub use lists::{MAX_ADD_MEMBERS, REMOVAL_RECEIVE_CAP};
 pub use projects::NewProject;
-pub use signed::{IntentGrant, NewIntent, PostedObject, SignedSettings};
+pub use signed::{Download, IntentGrant, NewIntent, PostedObject, SignedSettings};
 
 use intake_blob::BlobStore;
 use intake_catalog::{Catalog, JobTemplate};

@@ -21,11 +21,13 @@
 //! at a real S3 store, the same code signs forms the store checks itself.
 
 use crate::Service;
-use crate::files::{Content, NewUpload, decide_format};
+use crate::files::{Content, NewUpload, content_disposition, decide_format};
+use intake_blob::ResponseHeaders;
+use intake_catalog::NewJob;
 use intake_core::signed::{ACCESS_KEY_PREFIX, INTENT_PREFIX, file_id_of_key, key_prefix};
 use intake_core::{
-    ApiKey, Error, ErrorKind, FileRecord, Format, Metadata, Principal, Project, S3Credential,
-    Scope, Scopes, Tenant, UploadIntent, id, name, new_id, now,
+    ApiKey, Error, ErrorKind, FileRecord, Format, JobKind, Metadata, Principal, Project,
+    S3Credential, Scope, Scopes, Tenant, UploadIntent, id, name, new_id, now,
 };
 use intake_ingest::{Body, FormSpec, Gate, PartInfo, read_form_gated};
 use intake_sigv4::post::field;
@@ -62,6 +64,21 @@ pub struct SignedSettings {
     /// for the URLs in intents. Empty: taken from each request's `Host`
     /// (and `X-Forwarded-Proto`).
     pub public_url: String,
+    /// With the S3 store, a download URL whose file may be served answers
+    /// 307 to a presigned GET of the store, which sends the bytes (default
+    /// true). Off: intake streams them itself.
+    pub redirect_downloads: bool,
+    /// How long those presigned GETs work (default 5 min).
+    #[serde(with = "humantime_serde")]
+    pub redirect_window: Duration,
+    /// With the S3 store, how often the workers look in the bucket for the
+    /// object of an intent nobody completed (default 10 s).
+    #[serde(with = "humantime_serde")]
+    pub completion_interval: Duration,
+    /// How long after an intent's form expired they go on looking, less
+    /// and less often (default 1 h): an upload started in time may end late.
+    #[serde(with = "humantime_serde")]
+    pub completion_grace: Duration,
 }
 
 impl Default for SignedSettings {
@@ -71,6 +88,10 @@ impl Default for SignedSettings {
             download_window: Duration::from_secs(24 * 3600),
             region: "us-east-1".into(),
             public_url: String::new(),
+            redirect_downloads: true,
+            redirect_window: Duration::from_secs(300),
+            completion_interval: Duration::from_secs(10),
+            completion_grace: Duration::from_secs(3600),
         }
     }
 }
@@ -109,6 +130,20 @@ pub struct PostedObject {
     pub success_action_status: Option<String>,
     /// The form's `success_action_redirect` (or `redirect`).
     pub success_action_redirect: Option<String>,
+}
+
+/// What a presigned GET answers: the bytes, or (with the S3 store) where
+/// the store serves them.
+pub enum Download {
+    Content(Content),
+    Redirect { file: FileRecord, url: String },
+}
+
+/// The type a download URL serves a file as: the one declared at upload.
+pub fn served_content_type(file: &FileRecord) -> &str {
+    file.declared_content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream")
 }
 
 /// What a verified form allows.
@@ -169,7 +204,7 @@ fn invalid_argument(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::BadRequest, "invalid_argument", message)
 }
 
-fn chrono_duration(d: Duration) -> chrono::Duration {
+pub(crate) fn chrono_duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
@@ -319,16 +354,7 @@ impl Service {
         let (upload_target, key_prefix, key) = match &self.direct {
             Some(store) => {
                 let s3 = store.config();
-                let upload = Target {
-                    endpoint: s3
-                        .endpoint
-                        .clone()
-                        .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", s3.region)),
-                    bucket: s3.bucket.clone(),
-                    region: s3.region.clone(),
-                    access_key: s3.access_key_id.clone(),
-                    secret: s3.secret_access_key.clone(),
-                };
+                let upload = store.signing_target();
                 let prefix = format!("{}{}", s3.prefix, intent.key_prefix());
                 (upload, prefix, format!("{}{}", s3.prefix, intent.key))
             }
@@ -357,6 +383,12 @@ impl Service {
         );
         let download_url = target.presign_get(&intent.key, at, chrono_duration(download_window));
         self.catalog.create_intent(&intent).await?;
+        if self.direct.is_some() {
+            // Nobody may ever complete it: the workers will look for it.
+            self.catalog
+                .enqueue(&self.completion_job(&intent, window))
+                .await?;
+        }
         // Now and then, forget intents whose download URL has expired.
         if rand::random::<u8>() < 8 {
             match self.catalog.delete_intents_before(at).await {
@@ -371,6 +403,23 @@ impl Service {
             fields: post.fields,
             download_url,
         })
+    }
+
+    /// The `complete_upload` job of an intent signed for the S3 bucket: first
+    /// due one interval on, with attempts for every look up to the grace
+    /// period's end (looks are at least an interval apart) and for retries.
+    fn completion_job(&self, intent: &UploadIntent, window: Duration) -> NewJob {
+        let interval = self.signed.completion_interval.max(Duration::from_secs(1));
+        let looks = (window + self.signed.completion_grace).as_secs() / interval.as_secs();
+        NewJob {
+            kind: JobKind::CompleteUpload,
+            subject: intent.id.clone(),
+            max_attempts: u32::try_from(looks + 1)
+                .unwrap_or(u32::MAX)
+                .saturating_add(self.process_job.max_attempts)
+                .min(i32::MAX as u32),
+            run_at: intent.created_at + chrono_duration(interval),
+        }
     }
 
     /// Checks a form's fields (those before the file): signature, who
@@ -626,7 +675,8 @@ impl Service {
     /// Signed by an intent: its file, once uploaded (404 before). Signed by
     /// an API key's credential: a file of the project by its key
     /// (`uploads/<file id>/…`). Waits up to the project's `wait_seconds`
-    /// for processing, then serves what the project allows.
+    /// for processing, then serves what the project allows: with the S3
+    /// store, as a redirect to a short-lived presigned GET of the blob.
     pub async fn s3_get(
         &self,
         bucket: &str,
@@ -634,7 +684,7 @@ impl Service {
         raw_path: &str,
         query: &str,
         header: &(dyn Fn(&str) -> Option<String> + Sync),
-    ) -> Result<Content, Error> {
+    ) -> Result<Download, Error> {
         if !PresignedGet::is_presigned(query) {
             return Err(access_denied(
                 "Anonymous access is not allowed: use a signed URL.",
@@ -643,7 +693,7 @@ impl Service {
         let get = PresignedGet::from_query(query).map_err(sig_error)?;
         let access_key = get.credential.access_key.as_str();
         let at = now();
-        let (tenant_id, project, file_id) = if is_intent_key(access_key) {
+        let (tenant_id, project, file_id, url_expires_at) = if is_intent_key(access_key) {
             let intent = match self.catalog.intent(access_key).await {
                 Ok(i) => i,
                 Err(e) if e.is_not_found() => return Err(sig_error(SigError::InvalidAccessKeyId)),
@@ -654,6 +704,7 @@ impl Service {
             if at >= intent.download_expires_at {
                 return Err(sig_error(SigError::RequestExpired));
             }
+            let url_expires_at = intent.download_expires_at.min(get.expires_at());
             let project = self
                 .catalog
                 .project(&intent.tenant_id, &intent.project_id)
@@ -680,7 +731,7 @@ impl Service {
                     Err(e) => return Err(e),
                 },
             };
-            (intent.tenant_id, project, file_id)
+            (intent.tenant_id, project, file_id, url_expires_at)
         } else {
             let (credential, api_key) = match self.catalog.s3_credential(access_key).await {
                 Ok(found) => found,
@@ -707,7 +758,7 @@ impl Service {
                 Err(e) => return Err(e),
             };
             let file_id = file_id_of_key(key).ok_or_else(no_such_key)?.to_owned();
-            (credential.tenant_id, project, file_id)
+            (credential.tenant_id, project, file_id, get.expires_at())
         };
         let file = match self.catalog.file(&tenant_id, &file_id).await {
             Ok(f) if f.project_id == project.id => f,
@@ -723,7 +774,48 @@ impl Service {
                 .pop()
                 .ok_or_else(Error::internal)?
         };
-        self.content(file, None).await
+        self.check_servable(&file).await?;
+        if let Some(url) = self.presigned_download(&file, url_expires_at)? {
+            return Ok(Download::Redirect { file, url });
+        }
+        let body = self
+            .blobs
+            .get(&file.blob_key, None)
+            .await
+            .map_err(intake_ingest::blob_error)?;
+        Ok(Download::Content(Content {
+            file,
+            range: None,
+            body,
+        }))
+    }
+
+    /// A presigned GET of the file's blob, when the store has them and
+    /// downloads are redirected; it works for `signed.redirect_window`, and
+    /// no longer than the URL that led to it.
+    fn presigned_download(
+        &self,
+        file: &FileRecord,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>, Error> {
+        if !self.signed.redirect_downloads {
+            return Ok(None);
+        }
+        let left = (until - now()).to_std().unwrap_or_default();
+        let window = self
+            .signed
+            .redirect_window
+            .min(left)
+            .max(Duration::from_secs(1));
+        let headers = ResponseHeaders {
+            content_type: served_content_type(file).to_owned(),
+            content_disposition: content_disposition(
+                file.original_filename.as_deref().unwrap_or(&file.name),
+            ),
+        };
+        self.blobs
+            .presigned_get(&file.blob_key, window, &headers)
+            .map_err(intake_ingest::blob_error)
     }
 }
 

@@ -68,21 +68,42 @@ pub fn presign(
     now: DateTime<Utc>,
     expires_seconds: u64,
 ) -> String {
-    let date = amz_date(now);
-    let params = vec![
+    let params = query_params(credential, now, expires_seconds);
+    sign_query(params, method, host, path, credential, secret, now)
+}
+
+/// The SigV4 parameters of a presigned URL, before the signature.
+fn query_params(
+    credential: &Credential,
+    now: DateTime<Utc>,
+    expires_seconds: u64,
+) -> Vec<(String, String)> {
+    vec![
         ("X-Amz-Algorithm".to_owned(), ALGORITHM.to_owned()),
         ("X-Amz-Credential".to_owned(), credential.to_string()),
-        ("X-Amz-Date".to_owned(), date.clone()),
+        ("X-Amz-Date".to_owned(), amz_date(now)),
         ("X-Amz-Expires".to_owned(), expires_seconds.to_string()),
         ("X-Amz-SignedHeaders".to_owned(), "host".to_owned()),
-    ];
+    ]
+}
+
+/// `params` as a canonical query string with their signature appended.
+fn sign_query(
+    params: Vec<(String, String)>,
+    method: &str,
+    host: &str,
+    path: &str,
+    credential: &Credential,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> String {
     let query = canonical_query(&params);
     let sts = string_to_sign(
         method,
         path,
         &query,
         &[("host".to_owned(), host.to_owned())],
-        &date,
+        &amz_date(now),
         credential,
     );
     let sig = signature(&credential.key(secret), &sts);
@@ -93,6 +114,18 @@ impl Target {
     /// A GET URL for the object at `key`, valid from `now` for `expires_in`
     /// (at most 7 days).
     pub fn presign_get(&self, key: &str, now: DateTime<Utc>, expires_in: Duration) -> String {
+        self.presign_get_with(key, &[], now, expires_in)
+    }
+
+    /// As [`Target::presign_get`], with `extra` query parameters signed
+    /// along, such as `response-content-disposition`.
+    pub fn presign_get_with(
+        &self,
+        key: &str,
+        extra: &[(String, String)],
+        now: DateTime<Utc>,
+        expires_in: Duration,
+    ) -> String {
         let credential = Credential::new(&self.access_key, now, &self.region);
         let (host, base) = split_url(&self.endpoint);
         let path = format!(
@@ -103,7 +136,9 @@ impl Target {
         let seconds = u64::try_from(expires_in.num_seconds())
             .unwrap_or(1)
             .clamp(1, MAX_EXPIRES_SECONDS);
-        let query = presign("GET", host, &path, &credential, &self.secret, now, seconds);
+        let mut params = query_params(&credential, now, seconds);
+        params.extend_from_slice(extra);
+        let query = sign_query(params, "GET", host, &path, &credential, &self.secret, now);
         format!("{}?{query}", self.object_url(key))
     }
 }
@@ -340,6 +375,50 @@ mod tests {
         assert!(
             get.verify("s3cret", "GET", path, &host, now + Duration::hours(24))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn extra_parameters_are_signed_along() {
+        let target = Target {
+            endpoint: "http://127.0.0.1:3900".into(),
+            bucket: "b".into(),
+            region: "garage".into(),
+            access_key: "GK1".into(),
+            secret: "s3cret".into(),
+        };
+        let now = parse_amz_date("20260101T000000Z").unwrap();
+        let extra = [
+            (
+                "response-content-disposition".to_owned(),
+                "attachment; filename=\"a b.pdf\"".to_owned(),
+            ),
+            (
+                "response-content-type".to_owned(),
+                "application/pdf".to_owned(),
+            ),
+        ];
+        let url = target.presign_get_with("blobs/k", &extra, now, Duration::minutes(5));
+        let (path, query) = url
+            .strip_prefix("http://127.0.0.1:3900")
+            .unwrap()
+            .split_once('?')
+            .unwrap();
+        assert!(
+            query.contains(
+                "response-content-disposition=attachment%3B%20filename%3D%22a%20b.pdf%22"
+            ),
+            "{query}"
+        );
+        let host = |n: &str| (n == "host").then(|| "127.0.0.1:3900".to_owned());
+        let at = now + Duration::minutes(1);
+        let get = PresignedGet::from_query(query).unwrap();
+        get.verify("s3cret", "GET", path, &host, at).unwrap();
+        let tampered = query.replace("application%2Fpdf", "text%2Fhtml");
+        let get = PresignedGet::from_query(&tampered).unwrap();
+        assert_eq!(
+            get.verify("s3cret", "GET", path, &host, at),
+            Err(SigError::SignatureDoesNotMatch)
         );
     }
 

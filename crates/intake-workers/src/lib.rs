@@ -4,7 +4,8 @@
 //!   [`WorkerConfig::workers`], retrying with backoff; it also sweeps expired files.
 //! - `process_file` (scan with [`clamd`], inspect with `intake_inspect`, check against the
 //!   project's policy) takes a file from `received` to `ready`, `rejected`, `infected` or
-//!   `failed`; `deliver_webhook` POSTs signed events ([`sign`]).
+//!   `failed`; `deliver_webhook` POSTs signed events ([`sign`]); `complete_upload` asks the
+//!   service's [`UploadCompleter`] whether an upload straight to the S3 bucket has arrived.
 //! - Every job is idempotent: it carries only an id and reloads what it needs, and the
 //!   catalog's final writes act once, so a job that runs twice changes nothing.
 //!
@@ -22,5 +23,6 @@ mod sign;
 
 pub use config::WorkerConfig;
 pub use facts::document_facts;
+pub use jobs::direct::{UploadCheck, UploadCompleter};
 pub use runner::{StartError, Workers, node_id};
 pub use sign::{SignatureError, sign, verify};

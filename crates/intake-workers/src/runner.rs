@@ -33,6 +33,7 @@ use tracing::{Instrument, info_span};
 
 use crate::WorkerConfig;
 use crate::clamd::Clamd;
+use crate::jobs::direct::UploadCompleter;
 use crate::jobs::{self, Ctx};
 use crate::retention;
 
@@ -80,6 +81,7 @@ impl Workers {
             clamd,
             http,
             waker: Arc::new(Notify::new()),
+            completer: None,
         };
         Ok(Workers {
             ctx,
@@ -91,6 +93,13 @@ impl Workers {
     /// runner's own.
     pub fn with_waker(mut self, waker: Arc<Notify>) -> Workers {
         self.ctx.waker = waker;
+        self
+    }
+
+    /// Runs `complete_upload` jobs with `completer` (the service's: uploads straight to the
+    /// S3 bucket); without one this runner leaves them to others.
+    pub fn with_upload_completer(mut self, completer: UploadCompleter) -> Workers {
+        self.ctx.completer = Some(completer);
         self
     }
 
@@ -203,12 +212,20 @@ async fn run_job_inner(ctx: Arc<Ctx>, job: Job) {
     let outcome = match result {
         Ok(()) => catalog.finish_job(&job).await,
         Err(error) if error.retryable && job.attempts < job.max_attempts => {
-            let delay = backoff(ctx.config.retry_base, job.attempts, ctx.config.retry_cap);
-            tracing::info!(%error, ?delay, "job failed; will retry");
-            let later = chrono::Duration::from_std(delay)
-                .ok()
-                .and_then(|d| now().checked_add_signed(d));
-            let run_at = later.unwrap_or_else(now);
+            let run_at = match error.not_before {
+                Some(at) => {
+                    tracing::debug!(%error, %at, "job waits");
+                    at
+                }
+                None => {
+                    let delay = backoff(ctx.config.retry_base, job.attempts, ctx.config.retry_cap);
+                    tracing::info!(%error, ?delay, "job failed; will retry");
+                    let later = chrono::Duration::from_std(delay)
+                        .ok()
+                        .and_then(|d| now().checked_add_signed(d));
+                    later.unwrap_or_else(now)
+                }
+            };
             catalog.retry_job(&job, run_at, &error.message).await
         }
         Err(error) => {

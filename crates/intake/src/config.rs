@@ -24,6 +24,9 @@ pub struct Config {
     /// directory: for several nodes sharing one catalog and job queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// Connections this node's PostgreSQL pool may open (SQLite ignores
+    /// it). Every node counts against the server's `max_connections`.
+    pub database_max_connections: u32,
     pub server: ServerConfig,
     pub limits: Limits,
     pub http: HttpConfig,
@@ -39,6 +42,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./intake-data"),
             database_url: None,
+            database_max_connections: intake_catalog::DEFAULT_MAX_CONNECTIONS,
             server: ServerConfig::default(),
             limits: Limits::default(),
             http: HttpConfig::default(),
@@ -123,6 +127,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub database_url: Option<String>,
+    pub database_max_connections: Option<u32>,
 }
 
 impl Config {
@@ -160,6 +165,12 @@ impl Config {
         if let Some(url) = overrides.database_url.as_ref().filter(|u| !u.is_empty()) {
             config.database_url = Some(url.clone());
         }
+        if let Some(n) = overrides.database_max_connections {
+            config.database_max_connections = n;
+        }
+        if config.database_max_connections == 0 {
+            anyhow::bail!("database_max_connections must be at least 1");
+        }
         Ok(config)
     }
 }
@@ -183,6 +194,7 @@ mod tests {
             data_dir: Some("/tmp/x".into()),
             listen: None,
             database_url: None,
+            database_max_connections: None,
         };
         let config = Config::load(Some(&file), &flags).unwrap();
         assert_eq!(config.limits.max_files, 3);
@@ -205,6 +217,27 @@ mod tests {
         let config = Config::load(Some(&file), &flags).unwrap();
         assert_eq!(config.database_url.as_deref(), Some("postgres://db/b"));
         assert_eq!(Config::default().database_url, None, "SQLite by default");
+    }
+
+    #[test]
+    fn the_pool_size_comes_from_the_file_the_environment_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("intake.toml");
+        assert_eq!(Config::default().database_max_connections, 16);
+        std::fs::write(&file, "database_max_connections = 40\n").unwrap();
+        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(config.database_max_connections, 40);
+        let flags = Overrides {
+            database_max_connections: Some(8),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&file), &flags).unwrap();
+        assert_eq!(config.database_max_connections, 8);
+        let zero = Overrides {
+            database_max_connections: Some(0),
+            ..Overrides::default()
+        };
+        assert!(Config::load(None, &zero).is_err());
     }
 
     #[test]

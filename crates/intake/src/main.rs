@@ -38,6 +38,9 @@ struct ServerArgs {
         hide_env_values = true
     )]
     database_url: Option<String>,
+    /// Most connections this node opens to PostgreSQL [default: 16].
+    #[arg(long, env = "INTAKE_DATABASE_MAX_CONNECTIONS", global = true)]
+    database_max_connections: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +89,7 @@ fn load(server: &ServerArgs, listen: Option<String>) -> anyhow::Result<Config> {
         data_dir: server.data_dir.clone(),
         listen,
         database_url: server.database_url.clone(),
+        database_max_connections: server.database_max_connections,
     };
     Config::load(server.config.as_deref(), &overrides)
 }

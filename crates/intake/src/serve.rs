@@ -8,7 +8,7 @@ use intake_blob::{BlobStore, FileStore, S3Store};
 use intake_catalog::{Catalog, Location, SqliteCatalog};
 use intake_http::{AppState, HttpConfig};
 use intake_service::Service;
-use intake_workers::Workers;
+use intake_workers::{UploadCheck, UploadCompleter, Workers};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -67,9 +67,13 @@ async fn open_catalog(config: &Config) -> anyhow::Result<Arc<dyn Catalog>> {
         return Ok(Arc::new(catalog));
     };
     let location = Location::parse(url).context("database_url")?;
-    tracing::info!(catalog = %location, "opening the catalog");
+    tracing::info!(
+        catalog = %location,
+        max_connections = config.database_max_connections,
+        "opening the catalog"
+    );
     location
-        .open()
+        .open_with(config.database_max_connections)
         .await
         .with_context(|| format!("opening the catalog at {location}"))
 }
@@ -114,7 +118,8 @@ pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()
         config.workers.clone(),
         intake_workers::node_id(),
     )?
-    .with_waker(service.jobs_ready.clone());
+    .with_waker(service.jobs_ready.clone())
+    .with_upload_completer(upload_completer(&service));
     let stop_workers = CancellationToken::new();
     let workers = tokio::spawn(workers.run(stop_workers.clone()));
     let sweeper = tokio::spawn(sweep(
@@ -149,6 +154,22 @@ pub async fn run(config: Config, admin_key: Option<String>) -> anyhow::Result<()
     service.catalog.close().await;
     write_secret(&marker, "")?;
     Ok(())
+}
+
+/// The workers' way to complete uploads that went straight to the S3
+/// bucket: the service's own completion path.
+fn upload_completer(service: &Service) -> UploadCompleter {
+    let service = service.clone();
+    Arc::new(move |intent_id: String| {
+        let service = service.clone();
+        Box::pin(async move {
+            match service.look_for_direct_upload(&intent_id).await {
+                Ok(None) => Ok(UploadCheck::Settled),
+                Ok(Some(at)) => Ok(UploadCheck::LookAgainAt(at)),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    })
 }
 
 /// What a new user needs to know, on stdout: the first line is the address

@@ -8,7 +8,8 @@
 //!   of the signer's tenant. Answers as S3 does: `success_action_status`
 //!   200 (empty), 201 (`<PostResponse>`), or 204 (the default), or a 303 to
 //!   `success_action_redirect`; refusals are S3 `<Error>` documents.
-//! - `GET /s3/{bucket}/{key}`: presigned GETs (the intents' download URLs).
+//! - `GET /s3/{bucket}/{key}`: presigned GETs (the intents' download URLs);
+//!   with the S3 store, a 307 to a presigned GET of the bucket itself.
 //!
 //! Point boto3 at it with `endpoint_url="http://host:port/s3"` (path-style
 //! addressing).
@@ -23,8 +24,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use intake_service::PostedObject;
-use intake_service::signed::S3_PATH;
+use intake_service::signed::{S3_PATH, served_content_type};
+use intake_service::{Download, PostedObject, content_disposition};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -157,7 +158,7 @@ async fn download(
                     .flatten()
             })
     };
-    let content = match state
+    let download = match state
         .service
         .s3_get(
             &bucket,
@@ -168,21 +169,35 @@ async fn download(
         )
         .await
     {
-        Ok(content) => content,
+        Ok(download) => download,
         Err(e) => return xml::error(e, uri.path()),
     };
+    let content = match download {
+        Download::Content(content) => content,
+        Download::Redirect { file, url } => {
+            let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+            let h = response.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&url) {
+                h.insert(header::LOCATION, v);
+            }
+            // The presigned URL expires long before this one does.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return with_file_headers(response, &file.id, &format!("\"{}\"", file.sha256));
+        }
+    };
     let file = &content.file;
-    let content_type = file
-        .declared_content_type
-        .clone()
-        .unwrap_or_else(|| "application/octet-stream".to_owned());
     let etag = format!("\"{}\"", file.sha256);
     let size = file.size;
     let file_id = file.id.clone();
+    let content_type = served_content_type(file).to_owned();
+    let disposition = content_disposition(file.original_filename.as_deref().unwrap_or(&file.name));
     let mut response = Response::new(Body::from_stream(content.body));
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     with_file_headers(response, &file_id, &etag)

@@ -10,8 +10,10 @@
 //!   gone), or a [`JobError`] that says whether another attempt may help. The runner retries
 //!   retryable errors with backoff while attempts remain; otherwise it calls [`give_up`], the
 //!   kind's last word (the file ends `failed`, the delivery `failed`), and buries the job.
+//!   A job that waits for something returns [`JobError::later`]: run again at that time.
 
 pub(crate) mod checks;
+pub(crate) mod direct;
 pub(crate) mod inspect;
 pub(crate) mod process;
 pub(crate) mod scan;
@@ -19,6 +21,7 @@ pub(crate) mod webhook;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use intake_blob::BlobStore;
 use intake_catalog::{Catalog, CatalogError};
 use intake_core::{Job, JobKind};
@@ -36,6 +39,8 @@ pub(crate) struct Ctx {
     pub http: reqwest::Client,
     /// Woken when a job queued new jobs (webhook deliveries), so they start at once.
     pub waker: Arc<Notify>,
+    /// Completes uploads that went straight to the S3 bucket (`complete_upload` jobs).
+    pub completer: Option<direct::UploadCompleter>,
 }
 
 /// Why a job did not finish.
@@ -44,6 +49,9 @@ pub(crate) struct JobError {
     pub message: String,
     /// Whether another attempt may succeed (an outage), or will fail the same way.
     pub retryable: bool,
+    /// Run again at this time rather than after the backoff: not a failure, the job
+    /// waits for something (an upload that has not arrived yet).
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 impl JobError {
@@ -51,6 +59,15 @@ impl JobError {
         JobError {
             message: message.into(),
             retryable: true,
+            not_before: None,
+        }
+    }
+
+    pub fn later(at: DateTime<Utc>, message: impl Into<String>) -> JobError {
+        JobError {
+            message: message.into(),
+            retryable: true,
+            not_before: Some(at),
         }
     }
 
@@ -58,6 +75,7 @@ impl JobError {
         JobError {
             message: message.into(),
             retryable: false,
+            not_before: None,
         }
     }
 }
@@ -81,6 +99,7 @@ pub(crate) async fn execute(ctx: &Ctx, job: &Job) -> Result<(), JobError> {
     match job.kind {
         JobKind::ProcessFile => process::run(ctx, &job.subject).await,
         JobKind::DeliverWebhook => webhook::deliver(ctx, &job.subject).await,
+        JobKind::CompleteUpload => direct::complete(ctx, &job.subject).await,
     }
 }
 
@@ -90,5 +109,6 @@ pub(crate) async fn give_up(ctx: &Ctx, job: &Job, error: &str) -> Result<(), Job
     match job.kind {
         JobKind::ProcessFile => process::give_up(ctx, &job.subject, error).await,
         JobKind::DeliverWebhook => webhook::give_up(ctx, &job.subject, error).await,
+        JobKind::CompleteUpload => direct::give_up(&job.subject, error),
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::dialect_mailing::clients_dir;
 use crate::fixtures::sha256_hex;
-use crate::harness::{Server, run};
+use crate::harness::{Server, run_json};
 use crate::signed_uploads::xml_element;
 
 /// A small real JPEG (JFIF, 800 × 600 in its header), as the seed's
@@ -42,14 +42,11 @@ async fn closeio(server: &Server, key: &str, file: &Path, options: &[&str]) -> V
         .arg(key)
         .arg(file)
         .args(options);
-    let out = run(cmd, None).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the 002 sample failed (is `pip install closeio` done? see scripts/ci-install.sh):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+    run_json(
+        cmd,
+        "the 002 sample failed (is `pip install closeio` done? see scripts/ci-install.sh)",
+    )
+    .await
 }
 
 /// A tenant with a key for the dialect; returns the key.

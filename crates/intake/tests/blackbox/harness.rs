@@ -38,6 +38,7 @@ pub struct Config {
     server: BTreeMap<String, String>,
     workers: BTreeMap<String, String>,
     database_url: Option<String>,
+    database_max_connections: Option<u32>,
     sections: Vec<String>,
 }
 
@@ -76,6 +77,12 @@ impl Config {
         self
     }
 
+    /// Sets the top-level `database_max_connections` (the PostgreSQL pool).
+    pub fn database_max_connections(&mut self, n: u32) -> &mut Self {
+        self.database_max_connections = Some(n);
+        self
+    }
+
     /// Appends whole TOML sections, e.g. `[storage]` and `[storage.s3]`.
     pub fn sections(&mut self, toml: &str) -> &mut Self {
         self.sections.push(toml.to_owned());
@@ -86,6 +93,9 @@ impl Config {
         let mut text = String::new();
         if let Some(url) = &self.database_url {
             text.push_str(&format!("database_url = {url:?}\n"));
+        }
+        if let Some(n) = self.database_max_connections {
+            text.push_str(&format!("database_max_connections = {n}\n"));
         }
         let sections = [
             ("server", &self.server),
@@ -592,6 +602,19 @@ pub async fn run(mut cmd: Command, stdin: Option<&str>) -> Output {
     })
     .await
     .expect("join the command thread")
+}
+
+/// Runs a client that prints one JSON object (the Python samples); a
+/// failure shows its stderr after `hint` (what to install, say).
+pub async fn run_json(cmd: Command, hint: &str) -> Value {
+    let out = run(cmd, None).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{hint}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
 
 /// The array in a list answer: the value itself, or its first array field

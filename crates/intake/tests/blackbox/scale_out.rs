@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use intake_catalog::testing::TestDatabase;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::fixtures::{pdf, pseudo_random};
 use crate::harness::{Config, Server, str_field};
 use crate::processing::receive_one;
 
-fn env(name: &str) -> String {
+pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
             "{name} is not set: run the tests with scripts/test.sh, or start the test \
@@ -24,14 +25,28 @@ fn env(name: &str) -> String {
     })
 }
 
+/// `[storage]` on the test Garage's bucket, under `prefix`.
+pub fn garage_storage(prefix: &str) -> String {
+    format!(
+        "[storage]\nbackend = \"s3\"\n\n[storage.s3]\nendpoint = {:?}\nbucket = {:?}\n\
+         region = {:?}\naccess_key_id = {:?}\nsecret_access_key = {:?}\nprefix = {:?}\n",
+        env("INTAKE_TEST_S3_ENDPOINT"),
+        env("INTAKE_TEST_S3_BUCKET"),
+        env("INTAKE_TEST_S3_REGION"),
+        env("INTAKE_TEST_S3_ACCESS_KEY_ID"),
+        env("INTAKE_TEST_S3_SECRET_ACCESS_KEY"),
+        prefix,
+    )
+}
+
 /// One deployment: its database, and a bucket prefix of its own.
-struct Deployment {
-    database: TestDatabase,
-    prefix: String,
+pub struct Deployment {
+    pub database: TestDatabase,
+    pub prefix: String,
 }
 
 impl Deployment {
-    async fn new() -> Deployment {
+    pub async fn new() -> Deployment {
         Deployment {
             database: TestDatabase::create().await,
             prefix: format!("scale-out-{}/", crate::harness::random_u64()),
@@ -39,22 +54,13 @@ impl Deployment {
     }
 
     /// A node's configuration: the shared catalog and store, short leases.
-    fn node<'a>(&'a self, clamd: &'a str) -> impl FnOnce(&mut Config) + 'a {
+    pub fn node<'a>(&'a self, clamd: &'a str) -> impl FnOnce(&mut Config) + 'a {
         move |cfg: &mut Config| {
             cfg.database_url(self.database.url())
                 .workers("clamd", format!("{clamd:?}"))
                 .workers("lease", "\"2s\"")
                 .workers("workers", 2)
-                .sections(&format!(
-                    "[storage]\nbackend = \"s3\"\n\n[storage.s3]\nendpoint = {:?}\nbucket = {:?}\n\
-                     region = {:?}\naccess_key_id = {:?}\nsecret_access_key = {:?}\nprefix = {:?}\n",
-                    env("INTAKE_TEST_S3_ENDPOINT"),
-                    env("INTAKE_TEST_S3_BUCKET"),
-                    env("INTAKE_TEST_S3_REGION"),
-                    env("INTAKE_TEST_S3_ACCESS_KEY_ID"),
-                    env("INTAKE_TEST_S3_SECRET_ACCESS_KEY"),
-                    self.prefix,
-                ));
+                .sections(&garage_storage(&self.prefix));
         }
     }
 }
@@ -122,24 +128,7 @@ async fn jobs_run_once_across_nodes_and_survive_a_killed_node() {
     });
     let mut a = Server::start_with(deployment.node(&hole)).await;
 
-    let receiver = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let hook_url = format!("http://{}/hook", receiver.local_addr().expect("addr"));
-    a.post(
-        "/v1/projects/default/webhooks",
-        json!({"url": hook_url, "events": ["file.ready"]}),
-    )
-    .await
-    .expect_status(201, "webhook");
-    // Read events as they come, so no sender waits on us (and retries).
-    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        loop {
-            let request = receive_one(&receiver).await;
-            if events.send(request.body).is_err() {
-                break;
-            }
-        }
-    });
+    let mut received = ready_events(&a).await;
 
     let mut ids = Vec::new();
     for i in 0..4u64 {
@@ -191,8 +180,45 @@ async fn jobs_run_once_across_nodes_and_survive_a_killed_node() {
     }
 
     // Every file announced exactly once across the nodes.
+    let announced = announcements(&mut received, ids.len()).await;
+    let mut expected: Vec<String> = ids.clone();
+    expected.sort();
+    assert_eq!(announced.keys().cloned().collect::<Vec<_>>(), expected);
+    assert!(announced.values().all(|&n| n == 1), "{announced:?}");
+}
+
+/// Registers a `file.ready` webhook in `node`'s default project; answers
+/// the events' bodies, read as they come so no sender waits on us (and
+/// retries).
+pub async fn ready_events(node: &Server) -> UnboundedReceiver<Vec<u8>> {
+    let receiver = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hook_url = format!("http://{}/hook", receiver.local_addr().expect("addr"));
+    node.post(
+        "/v1/projects/default/webhooks",
+        json!({"url": hook_url, "events": ["file.ready"]}),
+    )
+    .await
+    .expect_status(201, "webhook");
+    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let request = receive_one(&receiver).await;
+            if events.send(request.body).is_err() {
+                break;
+            }
+        }
+    });
+    received
+}
+
+/// How many times each file was announced, once `n` announcements came
+/// (within a minute) and no other in the 3 s after them.
+pub async fn announcements(
+    received: &mut UnboundedReceiver<Vec<u8>>,
+    n: usize,
+) -> BTreeMap<String, usize> {
     let mut announced: BTreeMap<String, usize> = BTreeMap::new();
-    while announced.values().sum::<usize>() < ids.len() {
+    while announced.values().sum::<usize>() < n {
         let body = tokio::time::timeout(Duration::from_secs(60), received.recv())
             .await
             .expect("every file announced within a minute")
@@ -205,10 +231,7 @@ async fn jobs_run_once_across_nodes_and_survive_a_killed_node() {
     // Anything sent twice would arrive within moments.
     let extra = tokio::time::timeout(Duration::from_secs(3), received.recv()).await;
     assert!(extra.is_err(), "an event was delivered twice");
-    let mut expected: Vec<String> = ids.clone();
-    expected.sort();
-    assert_eq!(announced.keys().cloned().collect::<Vec<_>>(), expected);
-    assert!(announced.values().all(|&n| n == 1), "{announced:?}");
+    announced
 }
 
 /// A valid PDF whose bytes differ per `i` (a trailing comment), so each is
@@ -220,7 +243,7 @@ fn pdf_variant(i: u64) -> Vec<u8> {
 }
 
 /// POSTs an intent's form (its fields, then the file) where it says.
-async fn post_form(intent: &Value, filename: &str, data: &[u8]) -> (u16, String) {
+pub async fn post_form(intent: &Value, filename: &str, data: &[u8]) -> (u16, String) {
     let mut form = reqwest::multipart::Form::new();
     for (name, value) in intent["fields"].as_object().expect("fields") {
         form = form.text(name.clone(), value.as_str().unwrap_or_default().to_owned());

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::dialect_mailing::clients_dir;
 use crate::fixtures::{pdf, png, sha256_hex};
-use crate::harness::{Server, run, str_field};
+use crate::harness::{Server, run_json, str_field};
 use crate::http::{Auth, Form, Reply};
 
 /// `<Name>…</Name>` in an S3 XML body.
@@ -76,14 +76,11 @@ async fn boto3(
         .arg(server.url("/s3"))
         .args([access, secret, bucket, key])
         .args(options);
-    let out = run(cmd, None).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the boto3 client failed (is boto3 installed? see scripts/ci-install.sh):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+    run_json(
+        cmd,
+        "the boto3 client failed (is boto3 installed? see scripts/ci-install.sh)",
+    )
+    .await
 }
 
 /// The form's fields in order.
