@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use intake_blob::{BlobError, BlobStore, FileStore, S3Config, S3Store};
+use intake_blob::{BlobError, BlobStore, FileStore, ResponseHeaders, S3Config, S3Store};
 
 /// Bytes that differ at every offset, so a misplaced range shows.
 fn data(len: usize) -> Vec<u8> {
@@ -60,6 +60,8 @@ async fn contract(store: Arc<dyn BlobStore>, large: usize) {
         ));
     }
 
+    presigned_gets(store.as_ref()).await;
+
     // A writer dropped before finish leaves nothing visible.
     let before = store.keys_older_than(Duration::ZERO).await.unwrap();
     let mut writer = store.create().await.unwrap();
@@ -76,6 +78,51 @@ async fn contract(store: Arc<dyn BlobStore>, large: usize) {
             store.get(bad, None).await.map(|_| ()),
             Err(BlobError::InvalidKey(_))
         ));
+    }
+}
+
+/// A store that offers URLs of its own serves the blob there, with the
+/// headers asked for, until they expire; a store without them says so.
+async fn presigned_gets(store: &dyn BlobStore) {
+    let bytes = data(70_000);
+    let key = write(store, &bytes, 64 * 1024).await;
+    let headers = ResponseHeaders {
+        content_type: "application/pdf".into(),
+        content_disposition: "attachment; filename=\"Brief \u{fc}.pdf\"".into(),
+    };
+    let Some(url) = store
+        .presigned_get(&key, Duration::from_secs(60), &headers)
+        .unwrap()
+    else {
+        store.delete(&key).await.unwrap();
+        return;
+    };
+    let http = reqwest::Client::new();
+    let answer = http.get(&url).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let header = |name: &str| answer.headers()[name].to_str().map(str::to_owned);
+    assert_eq!(header("content-type").unwrap(), headers.content_type);
+    assert_eq!(
+        answer.headers()["content-disposition"].as_bytes(),
+        headers.content_disposition.as_bytes()
+    );
+    assert_eq!(answer.bytes().await.unwrap(), bytes);
+
+    // Another key under the same signature is refused.
+    let other = write(store, b"other", 64).await;
+    let forged = url.replace(&key, &other);
+    assert_eq!(http.get(&forged).send().await.unwrap().status(), 403);
+
+    // An expired URL is refused (Garage says 400 "date too old", AWS 403).
+    let short = store
+        .presigned_get(&key, Duration::from_secs(1), &headers)
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let late = http.get(&short).send().await.unwrap().status();
+    assert!(late == 400 || late == 403, "{late}");
+    for key in [key, other] {
+        store.delete(&key).await.unwrap();
     }
 }
 
