@@ -403,7 +403,7 @@ mod tests {
         let half = Bytes::from(vec![7u8; crate::batch::BATCH_BYTES]);
         w.write(half).await.unwrap();
         drop(w);
-        // The writer thread removes its staging file once it sees the channel close.
+        // The dropped writer removes its staging file once its batch in flight has landed.
         for _ in 0..200 {
             if staging_count(dir.path()) == 0 {
                 break;
