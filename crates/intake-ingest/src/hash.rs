@@ -43,9 +43,9 @@ impl Hasher {
 
     async fn hand_over(&mut self) {
         let mut state = self.land().await;
+        let in_place = self.batch.len() < HASH_IN_PLACE;
         let chunks = self.batch.take();
-        let len: usize = chunks.iter().map(Bytes::len).sum();
-        if len < HASH_IN_PLACE {
+        if in_place {
             chunks.iter().for_each(|c| state.update(c));
             self.state = Some(state);
         } else {

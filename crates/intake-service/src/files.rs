@@ -336,6 +336,15 @@ impl Service {
         range: Option<Range<u64>>,
     ) -> Result<Content, Error> {
         self.check_servable(&file).await?;
+        self.stream(file, range).await
+    }
+
+    /// The bytes of a file already found servable.
+    pub(crate) async fn stream(
+        &self,
+        file: FileRecord,
+        range: Option<Range<u64>>,
+    ) -> Result<Content, Error> {
         let body = self
             .blobs
             .get(&file.blob_key, range.clone())

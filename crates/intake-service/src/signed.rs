@@ -778,16 +778,7 @@ impl Service {
         if let Some(url) = self.presigned_download(&file, url_expires_at)? {
             return Ok(Download::Redirect { file, url });
         }
-        let body = self
-            .blobs
-            .get(&file.blob_key, None)
-            .await
-            .map_err(intake_ingest::blob_error)?;
-        Ok(Download::Content(Content {
-            file,
-            range: None,
-            body,
-        }))
+        self.stream(file, None).await.map(Download::Content)
     }
 
     /// A presigned GET of the file's blob, when the store has them and
